@@ -1,0 +1,51 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <ostream> // beast/http/status.hpp needs it but does not include it
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace meshdemo {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+
+using http_request = http::request<http::string_body>;
+using http_response = http::response<http::string_body>;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/** What the server knows about one request besides the message itself. */
+struct request_context {
+    /** x-request-id: the inbound one, or a new one when the request came without. */
+    std::string request_id;
+    /** Trace headers to copy onto every outbound call made for this request. */
+    header_list propagated_headers;
+    /** Route label for metrics and logs, set by the handler (e.g. "/{id}"). */
+    std::string_view route = "other";
+    /** Set by a handler to close the connection without answering (an injected fault). */
+    bool drop_connection = false;
+};
+
+/** Answers a request: a small function from request to response. */
+using request_handler =
+    std::function<asio::awaitable<http_response>(const http_request&, request_context&)>;
+
+/** A response to request with the given body; keep-alive and version follow the request. */
+http_response make_response(const http_request& request, http::status status, std::string body,
+                            std::string_view content_type);
+
+/** A JSON response. */
+http_response json_response(const http_request& request, http::status status, std::string body);
+
+/** A JSON error response: {"error": message}. */
+http_response json_error(const http_request& request, http::status status, std::string_view message);
+
+} // namespace meshdemo

@@ -1,0 +1,20 @@
+#include "meshdemo/cors.hpp"
+
+namespace meshdemo {
+
+void add_debug_cors_headers(http_response& response) {
+    response.set(http::field::access_control_allow_origin, "*");
+    response.set(http::field::access_control_allow_methods, "POST, GET, OPTIONS, PUT, DELETE");
+    response.set(http::field::access_control_allow_headers,
+                 "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization");
+}
+
+http_response cors_preflight(const http_request& request) {
+    http_response response{http::status::no_content, request.version()};
+    response.keep_alive(request.keep_alive());
+    add_debug_cors_headers(response);
+    response.prepare_payload();
+    return response;
+}
+
+} // namespace meshdemo

@@ -1,0 +1,112 @@
+#include "meshdemo/http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace meshdemo {
+
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_answer_bytes = 8 * 1024 * 1024;
+
+call_result failed(const boost::system::error_code& ec, std::string_view during) {
+    call_result result;
+    result.failure = ec == beast::error::timeout ? call_failure::timeout : call_failure::connection;
+    result.error = std::string(during) + ": " + ec.message();
+    return result;
+}
+
+} // namespace
+
+http_client::http_client(asio::io_context& io, http_url peer, std::size_t max_idle_connections)
+    : io_(io), peer_(std::move(peer)), max_idle_(max_idle_connections), resolver_(io) {}
+
+asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
+                                                  std::chrono::steady_clock::time_point deadline) {
+    // Resolved per new connection, so that a peer that moved (a restarted container) is found.
+    auto [resolve_error, endpoints] =
+        co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port), use_nothrow);
+    if (resolve_error) {
+        co_return failed(resolve_error, "resolve " + peer_.host);
+    }
+    stream.expires_at(deadline);
+    auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, use_nothrow);
+    if (connect_error) {
+        co_return failed(connect_error, "connect " + peer_.authority());
+    }
+    stream.socket().set_option(asio::ip::tcp::no_delay(true));
+    co_return call_result{};
+}
+
+asio::awaitable<call_result> http_client::get(std::string_view path, const header_list& headers,
+                                              std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    http_request request{http::verb::get, peer_.base_path + std::string(path), 11};
+    request.set(http::field::host, peer_.authority());
+    request.set(http::field::user_agent, "servicemesh-demo");
+    for (const auto& [name, value] : headers) {
+        request.set(name, value);
+    }
+    request.keep_alive(true);
+
+    for (int attempt = 0;; ++attempt) {
+        const bool pooled = !idle_.empty() && attempt == 0;
+        beast::tcp_stream stream = [&] {
+            if (!pooled) {
+                return beast::tcp_stream(io_);
+            }
+            beast::tcp_stream reused = std::move(idle_.back());
+            idle_.pop_back();
+            return reused;
+        }();
+        if (!pooled) {
+            auto connected = co_await connect(stream, deadline);
+            if (!connected.answered()) {
+                co_return connected;
+            }
+        }
+        // An expired timer from the idle time would fail the next operation at once.
+        stream.expires_at(deadline);
+        auto [write_error, written] = co_await http::async_write(stream, request, use_nothrow);
+        if (write_error) {
+            if (pooled && write_error != beast::error::timeout) {
+                continue;
+            }
+            co_return failed(write_error, "send to " + peer_.authority());
+        }
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(max_answer_bytes);
+        auto [read_error, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        if (read_error) {
+            const bool nothing_came = read == 0 && (read_error == http::error::end_of_stream ||
+                                                    read_error == asio::error::connection_reset ||
+                                                    read_error == asio::error::eof);
+            if (pooled && nothing_came) {
+                continue;
+            }
+            co_return failed(read_error, "read from " + peer_.authority());
+        }
+        call_result result;
+        result.response = parser.release();
+        if (result.response.keep_alive() && !result.response.need_eof() && buffer.size() == 0 &&
+            idle_.size() < max_idle_) {
+            stream.expires_never();
+            idle_.push_back(std::move(stream));
+        }
+        co_return result;
+    }
+}
+
+asio::awaitable<bool> http_client::reachable(std::chrono::milliseconds timeout) {
+    beast::tcp_stream stream(io_);
+    auto result = co_await connect(stream, std::chrono::steady_clock::now() + timeout);
+    co_return result.answered();
+}
+
+} // namespace meshdemo

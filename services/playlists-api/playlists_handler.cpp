@@ -1,0 +1,125 @@
+#include "playlists_handler.hpp"
+
+#include "playlist_catalog.hpp"
+
+#include "meshdemo/concurrency.hpp"
+#include "meshdemo/cors.hpp"
+#include "meshdemo/logging.hpp"
+#include "meshdemo/url.hpp"
+
+namespace playlists_api {
+
+using namespace meshdemo;
+using nlohmann::json;
+
+playlists_metrics add_playlists_metrics(metrics_registry& registry) {
+    playlists_metrics metrics;
+    const std::string calls = "http_client_requests_total";
+    const std::string help = "Calls to videos-api, by outcome.";
+    const char* outcomes[] = {"ok", "4xx", "5xx", "timeout", "connection_error"};
+    for (std::size_t i = 0; i < metrics.calls_by_outcome.size(); ++i) {
+        metrics.calls_by_outcome[i] =
+            &registry.add_counter(calls, help, {{"peer", "videos-api"}, {"outcome", outcomes[i]}});
+    }
+    metrics.call_duration = &registry.add_histogram("http_client_request_duration_seconds",
+                                                    "Time of calls to videos-api.",
+                                                    {{"peer", "videos-api"}});
+    metrics.videos_omitted = &registry.add_counter(
+        "playlists_videos_omitted_total", "Videos left out of answers because their call failed.");
+    return metrics;
+}
+
+playlists_handler::playlists_handler(redis_client& redis, http_client& videos,
+                                     fanout_settings fanout, playlists_metrics metrics,
+                                     bool debug_cors)
+    : redis_(redis), videos_(videos), fanout_(fanout), metrics_(metrics), debug_cors_(debug_cors) {}
+
+asio::awaitable<http_response> playlists_handler::operator()(const http_request& request,
+                                                             request_context& context) {
+    context.route = "/";
+    if (debug_cors_ && request.method() == http::verb::options) {
+        co_return cors_preflight(request);
+    }
+    http_response response = co_await answer(request, context);
+    if (debug_cors_) {
+        add_debug_cors_headers(response);
+    }
+    co_return response;
+}
+
+asio::awaitable<http_response> playlists_handler::answer(const http_request& request,
+                                                         request_context& context) {
+    if (target_path(request.target()) != "/") {
+        context.route = "other";
+        co_return json_error(request, http::status::not_found, "not found: ask for /");
+    }
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+        auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
+        response.set(http::field::allow, "GET, HEAD");
+        co_return response;
+    }
+
+    const redis_reply stored = co_await redis_.get("playlists");
+    if (stored.type == redis_reply::kind::error) {
+        log_line("playlists-db unavailable").add("request_id", context.request_id)
+            .add("error", stored.text).write(spdlog::level::warn);
+        co_return json_error(request, http::status::service_unavailable,
+                             "playlists database unavailable");
+    }
+    if (stored.type == redis_reply::kind::nil) {
+        co_return json_response(request, http::status::ok, "[]");
+    }
+    auto read = read_playlists(stored.text);
+    if (const auto* problem = std::get_if<std::string>(&read)) {
+        log_line("stored playlists unusable").add("request_id", context.request_id)
+            .add("error", *problem).write(spdlog::level::err);
+        co_return json_error(request, http::status::internal_server_error, *problem);
+    }
+    const auto& plan = std::get<playlist_plan>(read);
+
+    std::vector<std::optional<json>> videos(plan.video_ids.size());
+    co_await for_each_concurrently(plan.video_ids.size(), fanout_.limit,
+                                   [&](std::size_t i) -> asio::awaitable<void> {
+                                       videos[i] = co_await fetch_video(plan.video_ids[i], context);
+                                   });
+    catalog answer = merge_catalog(plan, videos);
+    metrics_.videos_omitted->add(answer.videos_omitted);
+
+    http_response response = json_response(request, http::status::ok, std::move(answer.body));
+    response.set("X-Videos-Total", std::to_string(answer.videos_total));
+    response.set("X-Videos-Omitted", std::to_string(answer.videos_omitted));
+    co_return response;
+}
+
+asio::awaitable<std::optional<json>> playlists_handler::fetch_video(const std::string& id,
+                                                                    const request_context& context) {
+    const auto started = std::chrono::steady_clock::now();
+    const call_result call =
+        co_await videos_.get("/" + percent_encode(id), context.propagated_headers, fanout_.call_timeout);
+    metrics_.call_duration->observe(std::chrono::steady_clock::now() - started);
+
+    call_outcome outcome = call_outcome::ok;
+    std::string problem;
+    std::optional<json> video;
+    if (!call.answered()) {
+        outcome = call.failure == call_failure::timeout ? call_outcome::timeout
+                                                        : call_outcome::connection_error;
+        problem = call.error;
+    } else if (const unsigned status = call.response.result_int(); status >= 500) {
+        outcome = call_outcome::server_error;
+        problem = "videos-api answered " + std::to_string(status);
+    } else if (status >= 400) {
+        outcome = call_outcome::client_error;
+        problem = "videos-api answered " + std::to_string(status);
+    } else if (video = read_video(call.response.body()); !video) {
+        problem = "videos-api answered something that is not a video";
+    }
+    metrics_.calls_by_outcome[static_cast<std::size_t>(outcome)]->add();
+    if (!problem.empty()) {
+        log_line("video left out").add("request_id", context.request_id).add("video_id", id)
+            .add("reason", problem).write(spdlog::level::warn);
+    }
+    co_return video;
+}
+
+} // namespace playlists_api

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "meshdemo/http_client.hpp"
+#include "meshdemo/http_types.hpp"
+#include "meshdemo/metrics.hpp"
+#include "meshdemo/redis_client.hpp"
+
+#include <array>
+#include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+namespace playlists_api {
+
+/** How GET / fans out to videos-api: VIDEOS_API_TIMEOUT_MS and FANOUT_LIMIT. */
+struct fanout_settings {
+    std::chrono::milliseconds call_timeout{1000};
+    std::size_t limit = 32; ///< video calls of one request in flight at once
+};
+
+/** Outcomes of calls to videos-api, as counted in metrics. */
+enum class call_outcome { ok, client_error, server_error, timeout, connection_error };
+
+/** What playlists-api counts besides requests. */
+struct playlists_metrics {
+    std::array<meshdemo::counter*, 5> calls_by_outcome{}; ///< indexed by call_outcome
+    meshdemo::histogram* call_duration = nullptr;
+    meshdemo::counter* videos_omitted = nullptr;
+};
+
+/** Registers playlists-api's own metrics. */
+playlists_metrics add_playlists_metrics(meshdemo::metrics_registry& registry);
+
+/**
+ * Answers GET / with every playlist and its videos: reads the playlists from Redis, then fetches
+ * all their videos from videos-api concurrently. A video whose call fails is left out and
+ * counted in the X-Videos-Omitted header; retrying is the mesh's job, not ours.
+ */
+class playlists_handler {
+public:
+    playlists_handler(meshdemo::redis_client& redis, meshdemo::http_client& videos,
+                      fanout_settings fanout, playlists_metrics metrics, bool debug_cors);
+
+    meshdemo::asio::awaitable<meshdemo::http_response> operator()(const meshdemo::http_request& request,
+                                                                  meshdemo::request_context& context);
+
+private:
+    meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
+                                                              meshdemo::request_context& context);
+    meshdemo::asio::awaitable<std::optional<nlohmann::json>>
+    fetch_video(const std::string& id, const meshdemo::request_context& context);
+
+    meshdemo::redis_client& redis_;
+    meshdemo::http_client& videos_;
+    fanout_settings fanout_;
+    playlists_metrics metrics_;
+    bool debug_cors_;
+};
+
+} // namespace playlists_api

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace videos_web {
+
+/** One file of the site, held in memory. */
+struct static_file {
+    std::string body;
+    std::string content_type;
+    std::string etag;
+};
+
+/**
+ * Represents the static site in WEB_ROOT, read into memory once at start-up: serving it then
+ * needs no file I/O on the event loop, and no path can reach a file outside the root, because
+ * only the regular files found under it exist here.
+ */
+class static_site {
+public:
+    /** Reads every regular file under root (symbolic links are not followed). Throws
+     * std::runtime_error when root is not a directory holding index.html. */
+    static static_site load(const std::filesystem::path& root);
+
+    /** The file at a path relative to the root ("index.html", "img/x.svg"), or nullptr. */
+    const static_file* find(std::string_view relative_path) const;
+    std::size_t size() const { return files_.size(); }
+
+private:
+    std::unordered_map<std::string, static_file> files_;
+};
+
+/**
+ * The site-relative file a request target names: "/" and "/dir/" mean index.html; the query is
+ * ignored; escapes are decoded. Empty when the path is malformed or tries to leave the root
+ * ("..", backslashes, NUL, an escaped slash).
+ */
+std::optional<std::string> resolve_static_path(std::string_view target);
+
+/** The Content-Type for a file name, by extension. */
+std::string_view content_type_for(std::string_view path);
+
+} // namespace videos_web

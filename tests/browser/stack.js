@@ -1,0 +1,314 @@
+'use strict';
+/* Starts the real demo on loopback for the browser tests: two seeded redis-server instances,
+   the three service executables from BUILD_DIR, and (when asked) a prefix-stripping nginx.
+   Every process is started in its own process group and stopped by its PID (SIGTERM, then
+   SIGKILL after 5 s); an exit hook kills whatever is left, so nothing outlives the test. */
+
+const { spawn, execFile } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO_DIR = path.resolve(__dirname, '..', '..');
+const BUILD_DIR = path.resolve(process.env.BUILD_DIR || path.join(REPO_DIR, 'build', 'release'));
+const WEB_ROOT = path.join(REPO_DIR, 'web');
+const SEED_SCRIPT = path.join(REPO_DIR, 'deploy', 'seed', 'redis-seeded.sh');
+const LOG_DIR = path.join(BUILD_DIR, 'browser-logs');
+const READY_TIMEOUT_MS = 15000;
+// The contract's settings: never inherited from the caller's environment, only set here.
+const SETTINGS = ['PORT', 'ADMIN_PORT', 'REDIS_HOST', 'REDIS_PORT', 'ENVIRONMENT', 'FLAKY', 'FLAKY_RATE',
+    'FLAKY_STATUS', 'FLAKY_MODE', 'LATENCY_MS', 'LATENCY_JITTER_MS', 'VIDEOS_API_URL', 'VIDEOS_API_TIMEOUT_MS',
+    'FANOUT_LIMIT', 'PLAYLISTS_API_URL', 'WEB_ROOT', 'VERSION', 'THREADS', 'LOG_LEVEL', 'LOG_FORMAT',
+    'MAX_CONNECTIONS', 'IDLE_TIMEOUT_MS', 'READ_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_GRACE_MS'];
+const STOP_GRACE_MS = 5000;
+
+/** Every process group this module started and has not seen exit yet (pid -> child). */
+const live = new Map();
+
+function kill_group(pid, signal) {
+    try {
+        process.kill(-pid, signal); // the child leads its own group (detached)
+    } catch (e) {
+        try {
+            process.kill(pid, signal);
+        } catch (e2) {
+            /* already gone */
+        }
+    }
+}
+
+// Last resort: the test process is exiting (normally, on an uncaught error, or on a signal).
+process.on('exit', () => {
+    for (const pid of live.keys()) kill_group(pid, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+        for (const pid of live.keys()) kill_group(pid, 'SIGKILL');
+        process.exit(130);
+    });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A loopback TCP port that was free a moment ago (bind port 0, read it, close). */
+function free_port() {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const { port } = server.address();
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+function port_accepts(port) {
+    return new Promise((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port });
+        const done = (ok) => {
+            socket.destroy();
+            resolve(ok);
+        };
+        socket.setTimeout(1000, () => done(false));
+        socket.once('connect', () => done(true));
+        socket.once('error', () => done(false));
+    });
+}
+
+function redis_ping(port) {
+    return new Promise((resolve) => {
+        execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { timeout: 2000 },
+            (err, stdout) => resolve(!err && stdout.trim() === 'PONG'));
+    });
+}
+
+async function http_status(url) {
+    try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        await response.arrayBuffer();
+        return response.status;
+    } catch (e) {
+        return 0;
+    }
+}
+
+function tail(file, lines = 25) {
+    try {
+        return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch (e) {
+        return '(no log)';
+    }
+}
+
+/** One started process: its log file, its exit, and a stop() that escalates to SIGKILL. */
+class Proc {
+    constructor(name, command, args, env, log_file) {
+        this.name = name;
+        this.log_file = log_file;
+        const fd = fs.openSync(log_file, 'a');
+        this.child = spawn(command, args, { env, stdio: ['ignore', fd, fd], detached: true });
+        fs.closeSync(fd);
+        this.exit_code = undefined;
+        this.exited = new Promise((resolve) => {
+            this.child.once('exit', (code, signal) => {
+                this.exit_code = code === null ? signal : code;
+                live.delete(this.child.pid);
+                resolve(this.exit_code);
+            });
+            this.child.once('error', (err) => {
+                this.exit_code = `spawn error: ${err.message}`;
+                live.delete(this.child.pid);
+                resolve(this.exit_code);
+            });
+        });
+        if (this.child.pid) live.set(this.child.pid, this);
+    }
+
+    get running() {
+        return this.exit_code === undefined;
+    }
+
+    describe() {
+        return `${this.name} (pid ${this.child.pid}, exit ${this.exit_code}); log ${this.log_file}:\n` +
+            tail(this.log_file);
+    }
+
+    async stop() {
+        if (!this.running || !this.child.pid) return this.exited;
+        const pid = this.child.pid;
+        kill_group(pid, 'SIGTERM');
+        const timer = setTimeout(() => kill_group(pid, 'SIGKILL'), STOP_GRACE_MS);
+        await this.exited;
+        clearTimeout(timer);
+        kill_group(pid, 'SIGKILL'); // anything else left in its group (a shell script's child)
+        return this.exit_code;
+    }
+}
+
+async function wait_until(what, proc, check, timeout_ms = READY_TIMEOUT_MS) {
+    const deadline = Date.now() + timeout_ms;
+    for (;;) {
+        if (!proc.running) throw new Error(`${what}: exited before it was ready\n${proc.describe()}`);
+        if (await check()) return;
+        if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeout_ms} ms\n${proc.describe()}`);
+        await sleep(100);
+    }
+}
+
+function executable(service) {
+    const file = path.join(BUILD_DIR, 'services', service, service);
+    try {
+        fs.accessSync(file, fs.constants.X_OK);
+    } catch (e) {
+        throw new Error(`${file} is missing or not executable: build the services first ` +
+            '(or set BUILD_DIR to the build folder that holds them)');
+    }
+    return file;
+}
+
+/**
+ * A set of processes started for one test file, sharing one temporary folder.
+ * Use: const stack = new Stack('name'); ...; after(() => stack.stop_all()).
+ */
+class Stack {
+    constructor(label) {
+        this.label = label;
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `browser-${label}-`));
+        this.procs = [];
+    }
+
+    _spawn(name, command, args, env) {
+        const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+        const proc = new Proc(name, command, args, env, path.join(this.dir, `${safe}.log`));
+        this.procs.push(proc);
+        return proc;
+    }
+
+    /** A seeded redis-server (deploy/seed/redis-seeded.sh) on a free loopback port. */
+    async start_redis(database) {
+        const port = await free_port();
+        const env = { ...process.env, RUN_DIR: this.dir, REDIS_BIND: '127.0.0.1' };
+        const proc = this._spawn(`redis-${database}`, 'sh', [SEED_SCRIPT, database, String(port)], env);
+        // The script opens the TCP port only once the data is in.
+        await wait_until(`redis ${database}`, proc, async () => (await port_accepts(port)) && redis_ping(port));
+        return { name: database, port, proc, stop: () => proc.stop() };
+    }
+
+    /**
+     * A service executable from BUILD_DIR. settings: extra environment (REDIS_PORT, VERSION, ...);
+     * port/admin_port: fixed ports (to restart on the same port), free ones otherwise.
+     * Returns a handle with url, admin_url, stop() and start() (same ports, same settings).
+     */
+    async start_service(service, settings = {}, ports = {}) {
+        const file = executable(service);
+        const port = ports.port || (await free_port());
+        const admin_port = ports.admin_port || (await free_port());
+        const inherited = { ...process.env };
+        for (const name of SETTINGS) delete inherited[name];
+        const env = {
+            ...inherited, // PATH, and ASAN_OPTIONS/UBSAN_OPTIONS for a sanitizer build
+            PORT: String(port),
+            ADMIN_PORT: String(admin_port),
+            REDIS_HOST: '127.0.0.1',
+            WEB_ROOT,
+            VERSION: 'v1',
+            FLAKY: 'false',
+            LOG_FORMAT: 'json',
+            THREADS: '1',
+            ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])),
+        };
+        const handle = {
+            name: service,
+            port,
+            admin_port,
+            url: `http://127.0.0.1:${port}`,
+            admin_url: `http://127.0.0.1:${admin_port}`,
+            env,
+            proc: null,
+            stop: async () => (handle.proc ? handle.proc.stop() : undefined),
+            start: async () => {
+                const proc = this._spawn(`${service}-${port}`, file, [], env);
+                handle.proc = proc;
+                await wait_until(`${service} on port ${port}`, proc,
+                    async () => (await http_status(`${handle.admin_url}/readyz`)) === 200);
+                return handle;
+            },
+        };
+        return handle.start();
+    }
+
+    /** The three services on top of the two redis instances; options go to each service. */
+    async start_demo({ videos_api = {}, playlists_api = {}, videos_web = {} } = {}) {
+        const playlists_db = await this.start_redis('playlists-db');
+        const videos_db = await this.start_redis('videos-db');
+        const videos = await this.start_service('videos-api', { REDIS_PORT: videos_db.port, ...videos_api });
+        const playlists = await this.start_service('playlists-api', {
+            REDIS_PORT: playlists_db.port,
+            VIDEOS_API_URL: videos.url,
+            ...playlists_api,
+        });
+        const web = await this.start_service('videos-web', { PLAYLISTS_API_URL: playlists.url, ...videos_web });
+        return { playlists_db, videos_db, videos, playlists, web };
+    }
+
+    /**
+     * Debian's nginx as a prefix-stripping entry like the Kubernetes one: /home and /home/x go to
+     * videos-web as / and /x, /api/playlists goes straight to playlists-api.
+     */
+    async start_proxy({ web_port, playlists_port }) {
+        const port = await free_port();
+        const prefix = path.join(this.dir, 'nginx');
+        fs.mkdirSync(prefix, { recursive: true });
+        const conf = path.join(prefix, 'nginx.conf');
+        fs.writeFileSync(conf, `# Written by tests/browser/stack.js for one test run.
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log info;
+events { worker_connections 128; }
+http {
+    access_log ${prefix}/access.log;
+    client_body_temp_path ${prefix}/client_body;
+    proxy_temp_path ${prefix}/proxy;
+    fastcgi_temp_path ${prefix}/fastcgi;
+    uwsgi_temp_path ${prefix}/uwsgi;
+    scgi_temp_path ${prefix}/scgi;
+    server {
+        listen 127.0.0.1:${port};
+        location = /home { rewrite ^ / break; proxy_pass http://127.0.0.1:${web_port}; }
+        location /home/ { proxy_pass http://127.0.0.1:${web_port}/; }
+        location /api/playlists { proxy_pass http://127.0.0.1:${playlists_port}/; }
+    }
+}
+`);
+        const proc = this._spawn('nginx', '/usr/sbin/nginx', ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')],
+            { PATH: process.env.PATH });
+        await wait_until('nginx', proc, () => port_accepts(port));
+        return { port, url: `http://127.0.0.1:${port}`, proc, access_log: path.join(prefix, 'access.log'), stop: () => proc.stop() };
+    }
+
+    /** Stops every process of this stack, keeps their logs under BUILD_DIR/browser-logs/<label>/. */
+    async stop_all() {
+        const procs = this.procs.slice().reverse();
+        this.procs = [];
+        await Promise.all(procs.map((p) => p.stop()));
+        try {
+            const keep = path.join(LOG_DIR, this.label);
+            fs.rmSync(keep, { recursive: true, force: true });
+            fs.mkdirSync(keep, { recursive: true });
+            for (const file of fs.readdirSync(this.dir, { recursive: true })) {
+                if (String(file).endsWith('.log')) {
+                    fs.copyFileSync(path.join(this.dir, file), path.join(keep, String(file).replace(/[\\/]/g, '-')));
+                }
+            }
+        } catch (e) {
+            /* logs are a convenience */
+        }
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+module.exports = { Stack, free_port, BUILD_DIR, REPO_DIR, WEB_ROOT };
