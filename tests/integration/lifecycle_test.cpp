@@ -1,0 +1,86 @@
+// Shutdown and outages under load: draining on SIGTERM, Redis killed and restarted.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <future>
+
+using namespace harness;
+
+namespace {
+
+env_map with_db(const seeded_redis& db, env_map env) {
+    env.emplace("REDIS_HOST", "127.0.0.1");
+    env.emplace("REDIS_PORT", std::to_string(db.port()));
+    return env;
+}
+
+} // namespace
+
+TEST(Lifecycle, SigtermDuringLoadFailsNoRequestAndExitsZero) {
+    seeded_redis db("videos-db");
+    service api(videos_api_binary(), with_db(db, {{"SHUTDOWN_DELAY_MS", "1500"}, {"SHUTDOWN_GRACE_MS", "3000"}}));
+    auto load = std::async(std::launch::async, [&] { return run_load(api.port(), "/jM36M39MA3I", 4, 1000ms); });
+    std::this_thread::sleep_for(300ms);
+    const auto signalled = std::chrono::steady_clock::now();
+    api.process().send(SIGTERM);
+    EXPECT_TRUE(eventually([&] { return http_get(api.admin_port(), "/readyz").status == 503; }, 1s));
+    const load_result result = load.get();
+    EXPECT_GT(result.sent, 100u);
+    EXPECT_EQ(result.failed, 0u) << (result.errors.empty() ? "" : result.errors.front());
+    EXPECT_EQ(result.by_status.at(200), result.sent);
+    const auto code = api.process().wait_exit(6s);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - signalled, 1500ms + 3000ms + 500ms);
+}
+
+TEST(Lifecycle, InFlightRequestsFinishAfterSigterm) {
+    seeded_redis db("videos-db");
+    service api(videos_api_binary(), with_db(db, {{"LATENCY_MS", "800"}}));
+    auto slow = std::async(std::launch::async, [&] { return http_get(api.port(), "/jM36M39MA3I"); });
+    std::this_thread::sleep_for(200ms);
+    api.process().send(SIGTERM);
+    EXPECT_EQ(slow.get().status, 200u);
+    const auto code = api.process().wait_exit(5s);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0);
+    // New connections are refused once draining is over.
+    EXPECT_EQ(http_get(api.port(), "/jM36M39MA3I").status, 0u);
+}
+
+TEST(Lifecycle, RedisKilledAndRestartedDuringLoad) {
+    seeded_redis db("videos-db");
+    service api(videos_api_binary(), with_db(db, {}));
+    std::mutex mutex;
+    std::vector<std::pair<std::chrono::steady_clock::time_point, unsigned>> answers;
+    auto load = std::async(std::launch::async, [&] {
+        return run_load(api.port(), "/jM36M39MA3I", 2, 4000ms, [&](const answer& got) {
+            std::lock_guard lock(mutex);
+            answers.emplace_back(std::chrono::steady_clock::now(), got.status);
+        });
+    });
+    std::this_thread::sleep_for(700ms);
+    const auto outage_start = std::chrono::steady_clock::now();
+    db.stop();
+    std::this_thread::sleep_for(1000ms);
+    db.start();
+    const auto outage_end = std::chrono::steady_clock::now();
+    const load_result result = load.get();
+    EXPECT_EQ(result.failed, 0u);
+    EXPECT_GT(result.by_status.count(503), 0u);
+    std::size_t errors_outside = 0;
+    std::size_t ok_after = 0;
+    for (const auto& [when, status] : answers) {
+        EXPECT_TRUE(status == 200 || status == 503) << status;
+        // Reconnection backoff is at most 2 s: allow that after the restart.
+        if (status == 503 && (when < outage_start || when > outage_end + 2500ms)) {
+            ++errors_outside;
+        }
+        ok_after += status == 200 && when > outage_end ? 1u : 0u;
+    }
+    EXPECT_EQ(errors_outside, 0u);
+    EXPECT_GT(ok_after, 0u);
+    EXPECT_TRUE(api.process().running());
+}

@@ -1,0 +1,134 @@
+// videos-web serving a real site directory and forwarding to a real playlists-api stand-in.
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+/** A site with a few files, a secret beside it, and a symlink pointing out. */
+struct site_fixture {
+    site_fixture() : root(make_temp_dir("web-root")) {
+        fs::create_directories(root + "/site/img");
+        std::ofstream(root + "/site/index.html") << "<!doctype html><title>catalog</title>";
+        std::ofstream(root + "/site/app.js") << "console.log(1)";
+        std::ofstream(root + "/site/style.css") << "body{}";
+        std::ofstream(root + "/site/img/placeholder.svg") << "<svg/>";
+        std::ofstream(root + "/secret.txt") << "secret";
+        fs::create_symlink(root + "/secret.txt", root + "/site/link.txt");
+    }
+    ~site_fixture() { fs::remove_all(root); }
+    std::string web_root() const { return root + "/site"; }
+    std::string root;
+};
+
+} // namespace
+
+TEST(VideosWeb, ServesTheSiteWithContentTypes) {
+    site_fixture site;
+    recording_server playlists([](const auto&) { return std::pair{200u, std::string("[]")}; });
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
+                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    const answer index = http_get(web.port(), "/");
+    EXPECT_EQ(index.status, 200u);
+    EXPECT_EQ(index.header("content-type"), "text/html; charset=utf-8");
+    EXPECT_EQ(index.body, "<!doctype html><title>catalog</title>");
+    EXPECT_EQ(index.header("x-version"), "v1");
+    EXPECT_EQ(http_get(web.port(), "/index.html").body, index.body);
+    EXPECT_EQ(http_get(web.port(), "/app.js").header("content-type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(http_get(web.port(), "/style.css").header("content-type"), "text/css; charset=utf-8");
+    EXPECT_EQ(http_get(web.port(), "/img/placeholder.svg").header("content-type"), "image/svg+xml");
+    EXPECT_EQ(http_get(web.port(), "/missing.js").status, 404u);
+    EXPECT_EQ(http_get(web.port(), "/app.js", {}, http::verb::post).status, 405u);
+    // Conditional requests.
+    const std::string etag = index.header("etag");
+    ASSERT_FALSE(etag.empty());
+    EXPECT_EQ(http_get(web.port(), "/", {{"If-None-Match", etag}}).status, 304u);
+}
+
+TEST(VideosWeb, NeverServesAFileOutsideTheRoot) {
+    site_fixture site;
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()}, {"PLAYLISTS_API_URL", "http://127.0.0.1:1"}});
+    for (const char* attempt : {"/../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt",
+                                "/img/../../secret.txt", "/link.txt", "/%2e%2e%5csecret.txt",
+                                "/....//secret.txt", "/%00"}) {
+        const answer got = http_get(web.port(), attempt);
+        EXPECT_NE(got.status, 200u) << attempt;
+        EXPECT_EQ(got.body.find("secret"), std::string::npos) << attempt;
+    }
+    const std::string raw = raw_exchange(web.port(), "GET /../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(raw.find("secret\""), std::string::npos);
+    EXPECT_NE(raw.find("404"), std::string::npos);
+}
+
+TEST(VideosWeb, ForwardsApiPlaylistsWithStatusBodyAndHeaders) {
+    site_fixture site;
+    recording_server playlists([](const auto& request) {
+        return std::pair{request.target() == "/" ? 200u : 404u, std::string(R"([{"id":"1","name":"x","videos":[]}])")};
+    });
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
+                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    const answer got = http_get(web.port(), "/api/playlists");
+    EXPECT_EQ(got.status, 200u);
+    EXPECT_EQ(got.body, R"([{"id":"1","name":"x","videos":[]}])");
+    EXPECT_EQ(got.header("content-type"), "application/json");
+    ASSERT_EQ(playlists.requests().size(), 1u);
+    EXPECT_EQ(playlists.requests()[0].target(), "/");
+}
+
+TEST(VideosWeb, ForwardsTheOmittedCountFromTheRealPlaylistsApi) {
+    site_fixture site;
+    seeded_redis playlists_db("playlists-db");
+    recording_server videos([](const auto& request) {
+        if (request.target() == "/myCcJJ_Fk10") {
+            return std::pair{500u, std::string(R"({"error":"injected"})")};
+        }
+        return std::pair{200u, R"({"id":")" + std::string(request.target().substr(1)) + R"(","title":"t"})"};
+    });
+    service playlists(playlists_api_binary(), {{"REDIS_HOST", "127.0.0.1"},
+                                               {"REDIS_PORT", std::to_string(playlists_db.port())},
+                                               {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
+                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    const answer got = http_get(web.port(), "/api/playlists");
+    EXPECT_EQ(got.status, 200u);
+    EXPECT_EQ(got.header("x-videos-omitted"), "1");
+    EXPECT_EQ(got.header("x-videos-total"), "9");
+    EXPECT_EQ(nlohmann::json::parse(got.body).size(), 4u);
+}
+
+TEST(VideosWeb, PlaylistsApiDownGives502) {
+    site_fixture site;
+    const auto closed_port = free_port();
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
+                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(closed_port)}});
+    const answer got = http_get(web.port(), "/api/playlists");
+    EXPECT_EQ(got.status, 502u);
+    EXPECT_TRUE(nlohmann::json::parse(got.body).contains("error"));
+}
+
+TEST(VideosWeb, VersionIsServedAndSentAsAHeader) {
+    site_fixture site;
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()}, {"VERSION", "v2"}});
+    const answer config = http_get(web.port(), "/config.json");
+    EXPECT_EQ(config.status, 200u);
+    EXPECT_EQ(nlohmann::json::parse(config.body)["version"], "v2");
+    EXPECT_EQ(config.header("x-version"), "v2");
+    EXPECT_EQ(http_get(web.port(), "/").header("x-version"), "v2");
+}
+
+TEST(VideosWeb, MissingWebRootStopsStartUp) {
+    const std::string dir = make_temp_dir("bad-root");
+    child_process process({videos_web_binary()}, {{"WEB_ROOT", dir + "/nothing"}}, dir + "/log");
+    const auto code = process.wait_exit(5s);
+    ASSERT_TRUE(code);
+    EXPECT_NE(*code, 0);
+    EXPECT_NE(process.log().find("WEB_ROOT"), std::string::npos);
+    fs::remove_all(dir);
+}
