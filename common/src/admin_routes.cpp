@@ -9,9 +9,11 @@ request_handler make_admin_handler(admin_state state) {
     return [state = std::move(state)](const http_request& request,
                                       request_context& context) -> asio::awaitable<http_response> {
         const std::string_view path = target_path(request.target());
-        context.route = path == "/healthz" || path == "/readyz" || path == "/metrics" ? path : "other";
+        context.route =
+            path == "/healthz" || path == "/readyz" || path == "/metrics" ? path : "other";
         if (request.method() != http::verb::get && request.method() != http::verb::head) {
-            auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
+            auto response =
+                json_error(request, http::status::method_not_allowed, "method not allowed");
             response.set(http::field::allow, "GET, HEAD");
             co_return response;
         }
@@ -29,7 +31,8 @@ request_handler make_admin_handler(admin_state state) {
                 std::string body = R"({"status":"not ready","reason":)";
                 append_json_string(body, reason);
                 body.push_back('}');
-                co_return json_response(request, http::status::service_unavailable, std::move(body));
+                co_return json_response(request, http::status::service_unavailable,
+                                        std::move(body));
             }
             co_return json_response(request, http::status::ok, R"({"status":"ready"})");
         }

@@ -5,8 +5,9 @@ namespace meshdemo {
 void add_debug_cors_headers(http_response& response) {
     response.set(http::field::access_control_allow_origin, "*");
     response.set(http::field::access_control_allow_methods, "POST, GET, OPTIONS, PUT, DELETE");
-    response.set(http::field::access_control_allow_headers,
-                 "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization");
+    response.set(
+        http::field::access_control_allow_headers,
+        "Accept, Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization");
 }
 
 http_response cors_preflight(const http_request& request) {

@@ -26,8 +26,8 @@ fault_decision fault_injector::next() {
         decision.delay += std::chrono::milliseconds(jitter(random_));
     }
     if (settings_.flaky) {
-        decision.fail = std::uniform_real_distribution<double>(0.0, 1.0)(random_) <
-                        settings_.failure_rate;
+        decision.fail =
+            std::uniform_real_distribution<double>(0.0, 1.0)(random_) < settings_.failure_rate;
     }
     return decision;
 }

@@ -77,7 +77,9 @@ void http_server::listen(const std::string& address, std::uint16_t port) {
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void http_server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+void http_server::start() {
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
 
 void http_server::stop_accepting() {
     asio::post(acceptor_.get_executor(), [this] {
@@ -106,8 +108,11 @@ asio::awaitable<void> http_server::accept_loop() {
             co_return;
         }
         if (ec) {
-            // Out of file descriptors or similar: wait for connections to close instead of spinning.
-            log_line("accept failed").add("server", options_.name).add("error", ec.message())
+            // Out of file descriptors or similar: wait for connections to close instead of
+            // spinning.
+            log_line("accept failed")
+                .add("server", options_.name)
+                .add("error", ec.message())
                 .write(spdlog::level::warn);
             pause.expires_after(std::chrono::milliseconds(50));
             co_await pause.async_wait(use_nothrow);
@@ -196,7 +201,9 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
     try {
         response = co_await handlers_[worker](request, context);
     } catch (const std::exception& error) {
-        log_line("handler failed").add("request_id", context.request_id).add("error", error.what())
+        log_line("handler failed")
+            .add("request_id", context.request_id)
+            .add("error", error.what())
             .write(spdlog::level::err);
         response = json_error(request, http::status::internal_server_error, "internal error");
     }

@@ -33,7 +33,8 @@ bool needs_quotes(std::string_view value) {
 logging_settings read_logging_settings(const settings_reader& reader, std::string service) {
     logging_settings settings;
     settings.service = std::move(service);
-    const std::string level = reader.one_of("LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
+    const std::string level =
+        reader.one_of("LOG_LEVEL", "info", {"debug", "info", "warn", "error"});
     settings.level = spdlog::level::from_str(level);
     const bool terminal = isatty(STDOUT_FILENO) == 1;
     settings.format =
@@ -47,8 +48,9 @@ void start_logging(const logging_settings& settings) {
     current_format = settings.format;
     spdlog::init_thread_pool(16384, 1);
     auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>(
-        settings.service, sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+    auto logger =
+        std::make_shared<spdlog::async_logger>(settings.service, sink, spdlog::thread_pool(),
+                                               spdlog::async_overflow_policy::overrun_oldest);
     if (settings.format == log_format::json) {
         std::string service;
         append_json_string(service, settings.service);

@@ -64,7 +64,8 @@ void histogram::observe(std::chrono::nanoseconds duration) {
         ++bucket;
     }
     buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
-    const auto nanoseconds = duration.count() > 0 ? static_cast<std::uint64_t>(duration.count()) : 0;
+    const auto nanoseconds =
+        duration.count() > 0 ? static_cast<std::uint64_t>(duration.count()) : 0;
     sum_nanoseconds_.fetch_add(nanoseconds, std::memory_order_relaxed);
 }
 
@@ -89,8 +90,7 @@ void histogram::render(std::string& out, std::string_view name, std::string_view
     out.append(std::to_string(cumulative)).append("\n");
 }
 
-http_server_metrics::http_server_metrics(std::string metric_prefix,
-                                         std::vector<std::string> routes)
+http_server_metrics::http_server_metrics(std::string metric_prefix, std::vector<std::string> routes)
     : prefix_(std::move(metric_prefix)) {
     for (auto& route : routes) {
         routes_.emplace_back().route = std::move(route);
@@ -128,7 +128,8 @@ void http_server_metrics::render(std::string& out) const {
             const auto value = series.by_status[status - 100].load(std::memory_order_relaxed);
             if (value != 0) {
                 out.append(requests)
-                    .append(render_labels({{"route", series.route}, {"status", std::to_string(status)}}))
+                    .append(render_labels(
+                        {{"route", series.route}, {"status", std::to_string(status)}}))
                     .append(" ")
                     .append(std::to_string(value))
                     .append("\n");
@@ -143,7 +144,7 @@ void http_server_metrics::render(std::string& out) const {
 }
 
 metrics_registry::metric_family& metrics_registry::family_for(const std::string& name,
-                                                       const std::string& help, kind type) {
+                                                              const std::string& help, kind type) {
     for (auto& existing : families_) {
         if (existing.name == name) {
             return existing;
@@ -168,7 +169,8 @@ histogram& metrics_registry::add_histogram(const std::string& name, const std::s
 
 void metrics_registry::add_info(const std::string& name, const std::string& help,
                                 metric_labels labels) {
-    family_for(name, help, kind::info).members.push_back(series{std::move(labels), nullptr, nullptr});
+    family_for(name, help, kind::info)
+        .members.push_back(series{std::move(labels), nullptr, nullptr});
 }
 
 http_server_metrics& metrics_registry::add_http_server(std::vector<std::string> routes) {

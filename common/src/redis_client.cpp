@@ -5,8 +5,8 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <hiredis/async.h>
@@ -89,8 +89,8 @@ namespace {
 
 redis_reply to_reply(const redisReply* reply, const redisAsyncContext* context) {
     if (reply == nullptr) {
-        const char* reason = context != nullptr && context->errstr[0] != '\0' ? context->errstr
-                                                                                : "connection lost";
+        const char* reason =
+            context != nullptr && context->errstr[0] != '\0' ? context->errstr : "connection lost";
         return redis_reply::error(std::string("redis: ") + reason);
     }
     switch (reply->type) {
@@ -112,7 +112,9 @@ redis_client::redis_client(asio::io_context& io, redis_options options, counter&
     : io_(io), options_(std::move(options)), command_errors_(command_errors), resolver_(io),
       reconnect_timer_(io), watchdog_timer_(io) {}
 
-redis_client::~redis_client() { stop(); }
+redis_client::~redis_client() {
+    stop();
+}
 
 void redis_client::start() {
     stopping_ = false;
@@ -169,13 +171,19 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
         connection::of(data)->read_wanted = true;
         connection::of(data)->watch_read();
     };
-    context->ev.delRead = [](void* data) { connection::of(data)->read_wanted = false; };
+    context->ev.delRead = [](void* data) {
+        connection::of(data)->read_wanted = false;
+    };
     context->ev.addWrite = [](void* data) {
         connection::of(data)->write_wanted = true;
         connection::of(data)->watch_write();
     };
-    context->ev.delWrite = [](void* data) { connection::of(data)->write_wanted = false; };
-    context->ev.cleanup = [](void* data) { connection::of(data)->forget_context(); };
+    context->ev.delWrite = [](void* data) {
+        connection::of(data)->write_wanted = false;
+    };
+    context->ev.cleanup = [](void* data) {
+        connection::of(data)->forget_context();
+    };
     redisAsyncSetConnectCallback(context, [](const redisAsyncContext* ctx, int status) {
         auto* self = connection::of(ctx->data);
         if (status != REDIS_OK) {
@@ -192,8 +200,8 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
         owner.outage_logged_ = false;
     });
     redisAsyncSetDisconnectCallback(context, [](const redisAsyncContext* ctx, int) {
-        connection::of(ctx->data)->owner.on_connection_lost(ctx->errstr[0] != '\0' ? ctx->errstr
-                                                                        : "connection closed");
+        connection::of(ctx->data)->owner.on_connection_lost(
+            ctx->errstr[0] != '\0' ? ctx->errstr : "connection closed");
     });
     connection_ = std::move(link);
 }
@@ -241,9 +249,13 @@ void redis_client::watch_for_stuck_commands() {
     });
 }
 
-asio::awaitable<redis_reply> redis_client::get(std::string_view key) { return run("GET", key); }
+asio::awaitable<redis_reply> redis_client::get(std::string_view key) {
+    return run("GET", key);
+}
 
-asio::awaitable<redis_reply> redis_client::ping() { return run("PING", {}); }
+asio::awaitable<redis_reply> redis_client::ping() {
+    return run("PING", {});
+}
 
 asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::string_view argument) {
     if (!connected_ || !connection_ || connection_->context == nullptr) {

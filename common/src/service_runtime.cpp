@@ -47,8 +47,8 @@ runtime_settings read_runtime_settings(const settings_reader& reader) {
     settings.threads = static_cast<std::size_t>(reader.integer("THREADS", cores, 1, 256));
     settings.admin_port = reader.port("ADMIN_PORT", 9090);
     settings.bind_address = reader.text("BIND_ADDRESS", "");
-    if (boost::system::error_code ec; !settings.bind_address.empty() &&
-                                      (asio::ip::make_address(settings.bind_address, ec), ec)) {
+    if (boost::system::error_code ec;
+        !settings.bind_address.empty() && (asio::ip::make_address(settings.bind_address, ec), ec)) {
         throw settings_error("BIND_ADDRESS", "must be an IP address", settings.bind_address);
     }
     settings.limits.max_connections =
@@ -165,7 +165,8 @@ asio::awaitable<void> service_runtime::shut_down() {
         co_await timer.async_wait(use_nothrow);
     }
     if (const auto left = main_server_->active_connections(); left > 0) {
-        log_line("grace period over").add("connections_closed", static_cast<std::int64_t>(left))
+        log_line("grace period over")
+            .add("connections_closed", static_cast<std::int64_t>(left))
             .write(spdlog::level::warn);
     }
     admin_server_->stop_accepting();

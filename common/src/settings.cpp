@@ -88,10 +88,9 @@ double settings_reader::number(std::string_view name, double fallback, double mi
     const double parsed = std::strtod(value->c_str(), &end);
     if (end != value->c_str() + value->size() || !std::isfinite(parsed) || parsed < min ||
         parsed > max) {
-        throw settings_error(name,
-                             "must be a number from " + std::to_string(min) + " to " +
-                                 std::to_string(max),
-                             *value);
+        throw settings_error(
+            name, "must be a number from " + std::to_string(min) + " to " + std::to_string(max),
+            *value);
     }
     return parsed;
 }

@@ -10,8 +10,8 @@ namespace meshdemo {
 namespace {
 
 constexpr std::array<std::string_view, 10> exact_names{
-    "x-request-id",  "traceparent",       "tracestate",   "b3",         "x-b3-traceid",
-    "x-b3-spanid",   "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "x-ot-span-context"};
+    "x-request-id", "traceparent",       "tracestate",   "b3",         "x-b3-traceid",
+    "x-b3-spanid",  "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "x-ot-span-context"};
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
     return text.size() >= prefix.size() && beast::iequals(text.substr(0, prefix.size()), prefix);

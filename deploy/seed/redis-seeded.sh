@@ -44,9 +44,15 @@ awk -v section="#@ $database" '
 redis-cli -s "$socket" config set port "$port" >/dev/null
 echo "redis-seeded: $database seeded from $seed_file, listening on $bind:$port"
 
-# wait returns early when a trapped signal arrives; keep waiting until redis-server has exited.
-status=0
-while kill -0 "$redis_pid" 2>/dev/null; do
+# A trapped signal interrupts wait (status 128+n) while redis-server is still shutting down:
+# keep waiting until it has exited, then report its own exit status.
+while :; do
+    status=0
     wait "$redis_pid" || status=$?
+    kill -0 "$redis_pid" 2>/dev/null || break
 done
+if [ "$status" -gt 128 ]; then
+    status=0
+    wait "$redis_pid" 2>/dev/null || status=$?
+fi
 exit "$status"

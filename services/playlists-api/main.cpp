@@ -16,7 +16,8 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
     const playlists_api::fanout_settings fanout{
         reader.milliseconds("VIDEOS_API_TIMEOUT_MS", 1000, 1, 600000),
         static_cast<std::size_t>(reader.integer("FANOUT_LIMIT", 32, 1, 1024))};
-    const auto pool_size = static_cast<std::size_t>(reader.integer("VIDEOS_API_POOL_SIZE", 256, 0, 65536));
+    const auto pool_size =
+        static_cast<std::size_t>(reader.integer("VIDEOS_API_POOL_SIZE", 256, 0, 65536));
     const bool debug_cors = reader.text("ENVIRONMENT", "") == "DEBUG";
 
     auto& metrics = runtime.metrics();
@@ -27,9 +28,11 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
     std::vector<redis_client*> redis;
     std::vector<http_client*> videos;
     for (std::size_t i = 0; i < runtime.worker_count(); ++i) {
-        redis.push_back(&runtime.make_owned<redis_client>(runtime.worker(i), database, redis_errors));
+        redis.push_back(
+            &runtime.make_owned<redis_client>(runtime.worker(i), database, redis_errors));
         redis.back()->start();
-        videos.push_back(&runtime.make_owned<http_client>(runtime.worker(i), videos_api, pool_size));
+        videos.push_back(
+            &runtime.make_owned<http_client>(runtime.worker(i), videos_api, pool_size));
     }
     runtime.serve(port, {"/", "other"}, [&](std::size_t worker) -> request_handler {
         auto& handler = runtime.make_owned<playlists_api::playlists_handler>(
@@ -38,20 +41,22 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
             return handler(request, context);
         };
     });
-    runtime.set_readiness_check(
-        [first_redis = redis.front(), first_videos = videos.front()]() -> asio::awaitable<std::string> {
-            const redis_reply pong = co_await first_redis->ping();
-            if (pong.type != redis_reply::kind::value) {
-                co_return pong.text;
-            }
-            if (!co_await first_videos->reachable(std::chrono::milliseconds(500))) {
-                co_return "videos-api at " + first_videos->peer().authority() + " cannot be reached";
-            }
-            co_return std::string{};
-        });
+    runtime.set_readiness_check([first_redis = redis.front(),
+                                 first_videos = videos.front()]() -> asio::awaitable<std::string> {
+        const redis_reply pong = co_await first_redis->ping();
+        if (pong.type != redis_reply::kind::value) {
+            co_return pong.text;
+        }
+        if (!co_await first_videos->reachable(std::chrono::milliseconds(500))) {
+            co_return "videos-api at " + first_videos->peer().authority() + " cannot be reached";
+        }
+        co_return std::string{};
+    });
     runtime.on_stop([redis](std::size_t worker) { redis[worker]->stop(); });
 }
 
 } // namespace
 
-int main() { return run_service("playlists-api", set_up); }
+int main() {
+    return run_service("playlists-api", set_up);
+}

@@ -37,6 +37,7 @@ struct catalog {
  * Replaces each playlist's video ids with the full videos, order kept. videos[i] is the video
  * for plan.video_ids[i], or empty when it could not be fetched: such entries are left out.
  */
-catalog merge_catalog(const playlist_plan& plan, const std::vector<std::optional<nlohmann::json>>& videos);
+catalog merge_catalog(const playlist_plan& plan,
+                      const std::vector<std::optional<nlohmann::json>>& videos);
 
 } // namespace playlists_api

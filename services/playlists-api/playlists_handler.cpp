@@ -21,9 +21,9 @@ playlists_metrics add_playlists_metrics(metrics_registry& registry) {
         metrics.calls_by_outcome[i] =
             &registry.add_counter(calls, help, {{"peer", "videos-api"}, {"outcome", outcomes[i]}});
     }
-    metrics.call_duration = &registry.add_histogram("http_client_request_duration_seconds",
-                                                    "Time of calls to videos-api.",
-                                                    {{"peer", "videos-api"}});
+    metrics.call_duration =
+        &registry.add_histogram("http_client_request_duration_seconds",
+                                "Time of calls to videos-api.", {{"peer", "videos-api"}});
     metrics.videos_omitted = &registry.add_counter(
         "playlists_videos_omitted_total", "Videos left out of answers because their call failed.");
     return metrics;
@@ -61,8 +61,10 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
 
     const redis_reply stored = co_await redis_.get("playlists");
     if (stored.type == redis_reply::kind::error) {
-        log_line("playlists-db unavailable").add("request_id", context.request_id)
-            .add("error", stored.text).write(spdlog::level::warn);
+        log_line("playlists-db unavailable")
+            .add("request_id", context.request_id)
+            .add("error", stored.text)
+            .write(spdlog::level::warn);
         co_return json_error(request, http::status::service_unavailable,
                              "playlists database unavailable");
     }
@@ -71,8 +73,10 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
     }
     auto read = read_playlists(stored.text);
     if (const auto* problem = std::get_if<std::string>(&read)) {
-        log_line("stored playlists unusable").add("request_id", context.request_id)
-            .add("error", *problem).write(spdlog::level::err);
+        log_line("stored playlists unusable")
+            .add("request_id", context.request_id)
+            .add("error", *problem)
+            .write(spdlog::level::err);
         co_return json_error(request, http::status::internal_server_error, *problem);
     }
     const auto& plan = std::get<playlist_plan>(read);
@@ -91,11 +95,11 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
     co_return response;
 }
 
-asio::awaitable<std::optional<json>> playlists_handler::fetch_video(const std::string& id,
-                                                                    const request_context& context) {
+asio::awaitable<std::optional<json>>
+playlists_handler::fetch_video(const std::string& id, const request_context& context) {
     const auto started = std::chrono::steady_clock::now();
-    const call_result call =
-        co_await videos_.get("/" + percent_encode(id), context.propagated_headers, fanout_.call_timeout);
+    const call_result call = co_await videos_.get("/" + percent_encode(id),
+                                                  context.propagated_headers, fanout_.call_timeout);
     metrics_.call_duration->observe(std::chrono::steady_clock::now() - started);
 
     call_outcome outcome = call_outcome::ok;
@@ -116,8 +120,11 @@ asio::awaitable<std::optional<json>> playlists_handler::fetch_video(const std::s
     }
     metrics_.calls_by_outcome[static_cast<std::size_t>(outcome)]->add();
     if (!problem.empty()) {
-        log_line("video left out").add("request_id", context.request_id).add("video_id", id)
-            .add("reason", problem).write(spdlog::level::warn);
+        log_line("video left out")
+            .add("request_id", context.request_id)
+            .add("video_id", id)
+            .add("reason", problem)
+            .write(spdlog::level::warn);
     }
     co_return video;
 }

@@ -42,8 +42,8 @@ public:
     playlists_handler(meshdemo::redis_client& redis, meshdemo::http_client& videos,
                       fanout_settings fanout, playlists_metrics metrics, bool debug_cors);
 
-    meshdemo::asio::awaitable<meshdemo::http_response> operator()(const meshdemo::http_request& request,
-                                                                  meshdemo::request_context& context);
+    meshdemo::asio::awaitable<meshdemo::http_response>
+    operator()(const meshdemo::http_request& request, meshdemo::request_context& context);
 
 private:
     meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,

@@ -27,7 +27,8 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
 
     std::vector<redis_client*> redis;
     for (std::size_t i = 0; i < runtime.worker_count(); ++i) {
-        redis.push_back(&runtime.make_owned<redis_client>(runtime.worker(i), database, redis_errors));
+        redis.push_back(
+            &runtime.make_owned<redis_client>(runtime.worker(i), database, redis_errors));
         redis.back()->start();
     }
     runtime.serve(port, {"/{id}", "other"}, [&](std::size_t worker) -> request_handler {
@@ -47,4 +48,6 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
 
 } // namespace
 
-int main() { return run_service("videos-api", set_up); }
+int main() {
+    return run_service("videos-api", set_up);
+}

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <ostream> // beast/http/status.hpp needs it but does not include it
 #include <boost/beast/http/status.hpp>
+#include <ostream> // beast/http/status.hpp needs it but does not include it
 
 #include <string>
 #include <string_view>
@@ -11,7 +11,8 @@ namespace videos_api {
 /** The video id a request target asks for, or why there is none. */
 struct video_id_request {
     std::string id;
-    boost::beast::http::status status = boost::beast::http::status::ok; ///< ok, or the error to answer
+    boost::beast::http::status status =
+        boost::beast::http::status::ok; ///< ok, or the error to answer
     std::string error;
 };
 

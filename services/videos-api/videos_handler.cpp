@@ -67,7 +67,9 @@ asio::awaitable<http_response> videos_handler::answer(const http_request& reques
     case redis_reply::kind::error:
         break;
     }
-    log_line("videos-db unavailable").add("request_id", context.request_id).add("error", reply.text)
+    log_line("videos-db unavailable")
+        .add("request_id", context.request_id)
+        .add("error", reply.text)
         .write(spdlog::level::warn);
     co_return json_error(request, http::status::service_unavailable, "videos database unavailable");
 }

@@ -21,8 +21,8 @@ public:
     videos_handler(meshdemo::redis_client& redis, meshdemo::fault_injector& faults,
                    videos_metrics metrics, bool debug_cors);
 
-    meshdemo::asio::awaitable<meshdemo::http_response> operator()(const meshdemo::http_request& request,
-                                                                  meshdemo::request_context& context);
+    meshdemo::asio::awaitable<meshdemo::http_response>
+    operator()(const meshdemo::http_request& request, meshdemo::request_context& context);
 
 private:
     meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,

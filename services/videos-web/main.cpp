@@ -12,12 +12,13 @@ namespace {
 
 std::string read_version(const settings_reader& reader) {
     const std::string version = reader.text("VERSION", "v1");
-    const bool ok = version.size() <= 32 && std::all_of(version.begin(), version.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                               c == '_';
-                    });
+    const bool ok =
+        version.size() <= 32 && std::all_of(version.begin(), version.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+        });
     if (!ok) {
-        throw settings_error("VERSION", "must be up to 32 letters, digits, '.', '-' or '_'", version);
+        throw settings_error("VERSION", "must be up to 32 letters, digits, '.', '-' or '_'",
+                             version);
     }
     return version;
 }
@@ -30,7 +31,8 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
     const std::string web_root = reader.text("WEB_ROOT", "web");
     const auto& site = [&]() -> const videos_web::static_site& {
         try {
-            return runtime.make_owned<videos_web::static_site>(videos_web::static_site::load(web_root));
+            return runtime.make_owned<videos_web::static_site>(
+                videos_web::static_site::load(web_root));
         } catch (const std::runtime_error& error) {
             throw settings_error("WEB_ROOT", error.what(), web_root);
         }
@@ -38,8 +40,10 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
 
     runtime.serve(port, {"static", "/api/playlists", "/config.json", "other"},
                   [&](std::size_t worker) -> request_handler {
-                      auto& playlists = runtime.make_owned<http_client>(runtime.worker(worker), playlists_api);
-                      auto& handler = runtime.make_owned<videos_web::web_handler>(site, playlists, settings);
+                      auto& playlists =
+                          runtime.make_owned<http_client>(runtime.worker(worker), playlists_api);
+                      auto& handler =
+                          runtime.make_owned<videos_web::web_handler>(site, playlists, settings);
                       return [&handler](const http_request& request, request_context& context) {
                           return handler(request, context);
                       };
@@ -48,4 +52,6 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
 
 } // namespace
 
-int main() { return run_service("videos-web", set_up); }
+int main() {
+    return run_service("videos-web", set_up);
+}

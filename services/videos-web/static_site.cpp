@@ -2,6 +2,7 @@
 
 #include "meshdemo/url.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <sstream>
@@ -65,7 +66,11 @@ std::optional<std::string> resolve_static_path(std::string_view target) {
         return std::nullopt;
     }
     auto decoded = meshdemo::percent_decode(raw);
-    if (!decoded || decoded->find('\\') != std::string::npos) {
+    const auto control = [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    };
+    if (!decoded || decoded->find('\\') != std::string::npos ||
+        std::any_of(decoded->begin(), decoded->end(), control)) {
         return std::nullopt;
     }
     std::string relative;

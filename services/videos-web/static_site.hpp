@@ -37,7 +37,7 @@ private:
 /**
  * The site-relative file a request target names: "/" and "/dir/" mean index.html; the query is
  * ignored; escapes are decoded. Empty when the path is malformed or tries to leave the root
- * ("..", backslashes, NUL, an escaped slash).
+ * ("..", backslashes, control characters, an escaped slash).
  */
 std::optional<std::string> resolve_static_path(std::string_view target);
 

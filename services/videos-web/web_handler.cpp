@@ -45,14 +45,17 @@ asio::awaitable<http_response> web_handler::answer(const http_request& request,
 
 asio::awaitable<http_response> web_handler::forward_playlists(const http_request& request,
                                                               const request_context& context) {
-    const call_result call = co_await playlists_.get("/", context.propagated_headers, settings_.api_timeout);
+    const call_result call =
+        co_await playlists_.get("/", context.propagated_headers, settings_.api_timeout);
     if (!call.answered()) {
-        log_line("playlists-api unavailable").add("request_id", context.request_id)
-            .add("error", call.error).write(spdlog::level::warn);
+        log_line("playlists-api unavailable")
+            .add("request_id", context.request_id)
+            .add("error", call.error)
+            .write(spdlog::level::warn);
         const bool slow = call.failure == call_failure::timeout;
-        co_return json_error(request, slow ? http::status::gateway_timeout : http::status::bad_gateway,
-                             slow ? "playlists-api did not answer in time"
-                                  : "playlists-api cannot be reached");
+        co_return json_error(
+            request, slow ? http::status::gateway_timeout : http::status::bad_gateway,
+            slow ? "playlists-api did not answer in time" : "playlists-api cannot be reached");
     }
     const auto& upstream = call.response;
     http_response response{upstream.result(), request.version()};
@@ -82,7 +85,8 @@ http_response web_handler::serve_file(const http_request& request, request_conte
         response.set(http::field::etag, file->etag);
         return response;
     }
-    http_response response = make_response(request, http::status::ok, file->body, file->content_type);
+    http_response response =
+        make_response(request, http::status::ok, file->body, file->content_type);
     response.set(http::field::etag, file->etag);
     // Revalidate every time: a new release (or a v2 canary) must show at once.
     response.set(http::field::cache_control, "no-cache");

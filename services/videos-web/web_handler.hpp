@@ -25,14 +25,15 @@ class web_handler {
 public:
     web_handler(const static_site& site, meshdemo::http_client& playlists, web_settings settings);
 
-    meshdemo::asio::awaitable<meshdemo::http_response> operator()(const meshdemo::http_request& request,
-                                                                  meshdemo::request_context& context);
+    meshdemo::asio::awaitable<meshdemo::http_response>
+    operator()(const meshdemo::http_request& request, meshdemo::request_context& context);
 
 private:
     meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
                                                               meshdemo::request_context& context);
-    meshdemo::asio::awaitable<meshdemo::http_response> forward_playlists(const meshdemo::http_request& request,
-                                                                         const meshdemo::request_context& context);
+    meshdemo::asio::awaitable<meshdemo::http_response>
+    forward_playlists(const meshdemo::http_request& request,
+                      const meshdemo::request_context& context);
     meshdemo::http_response serve_file(const meshdemo::http_request& request,
                                        meshdemo::request_context& context) const;
 

@@ -5,10 +5,9 @@
    a violation that the tests assert is empty. */
 
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { BUILD_DIR } = require('./stack');
+const { BUILD_DIR, make_temp_dir, remove_temp_dir } = require('./stack');
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT_DIR = path.join(BUILD_DIR, 'screenshots');
@@ -19,11 +18,14 @@ function is_loopback(hostname) {
     return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/** A started Chromium with a fresh profile; close() removes the profile. */
+/** A started Chromium with a fresh profile in a temp dir; close() removes the dir. */
 async function launch() {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-chromium-'));
+    const home = make_temp_dir('browser-chromium-');
+    const profile = path.join(home, 'profile');
     const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
+        // Debian's chromium keeps its crash database under $XDG_CONFIG_HOME: keep it in the temp dir.
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache') },
         headless: true,
         args: [
             '--no-sandbox',
@@ -59,7 +61,7 @@ async function launch() {
         },
         async close() {
             await context.close();
-            fs.rmSync(profile, { recursive: true, force: true });
+            remove_temp_dir(home);
         },
     };
 }

@@ -25,6 +25,23 @@ const STOP_GRACE_MS = 5000;
 
 /** Every process group this module started and has not seen exit yet (pid -> child). */
 const live = new Map();
+/** Temporary folders to remove if the run is cut short (a signal, an uncaught error). */
+const temp_dirs = new Set();
+
+function make_temp_dir(prefix) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    temp_dirs.add(dir);
+    return dir;
+}
+
+function remove_temp_dir(dir) {
+    temp_dirs.delete(dir);
+    try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+        /* best effort */
+    }
+}
 
 function kill_group(pid, signal) {
     try {
@@ -41,12 +58,10 @@ function kill_group(pid, signal) {
 // Last resort: the test process is exiting (normally, on an uncaught error, or on a signal).
 process.on('exit', () => {
     for (const pid of live.keys()) kill_group(pid, 'SIGKILL');
+    for (const dir of [...temp_dirs]) remove_temp_dir(dir);
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => {
-        for (const pid of live.keys()) kill_group(pid, 'SIGKILL');
-        process.exit(130);
-    });
+    process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -175,7 +190,7 @@ function executable(service) {
 class Stack {
     constructor(label) {
         this.label = label;
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `browser-${label}-`));
+        this.dir = make_temp_dir(`browser-${label}-`);
         this.procs = [];
     }
 
@@ -292,13 +307,22 @@ http {
 
     /** Stops every process of this stack, keeps their logs under BUILD_DIR/browser-logs/<label>/. */
     async stop_all() {
+        // Newest first, one at a time: the services go before the redis instances they use.
         const procs = this.procs.slice().reverse();
         this.procs = [];
-        await Promise.all(procs.map((p) => p.stop()));
+        const exits = [];
+        for (const proc of procs) {
+            try {
+                exits.push(`${proc.name} (pid ${proc.child.pid}): exit ${await proc.stop()}`);
+            } catch (e) {
+                exits.push(`${proc.name}: ${e.message}`);
+            }
+        }
         try {
             const keep = path.join(LOG_DIR, this.label);
             fs.rmSync(keep, { recursive: true, force: true });
             fs.mkdirSync(keep, { recursive: true });
+            fs.writeFileSync(path.join(keep, 'exit-codes.txt'), exits.reverse().join('\n') + '\n');
             for (const file of fs.readdirSync(this.dir, { recursive: true })) {
                 if (String(file).endsWith('.log')) {
                     fs.copyFileSync(path.join(this.dir, file), path.join(keep, String(file).replace(/[\\/]/g, '-')));
@@ -307,8 +331,8 @@ http {
         } catch (e) {
             /* logs are a convenience */
         }
-        fs.rmSync(this.dir, { recursive: true, force: true });
+        remove_temp_dir(this.dir);
     }
 }
 
-module.exports = { Stack, free_port, BUILD_DIR, REPO_DIR, WEB_ROOT };
+module.exports = { Stack, free_port, make_temp_dir, remove_temp_dir, BUILD_DIR, REPO_DIR, WEB_ROOT };

@@ -47,10 +47,18 @@ std::string make_temp_dir(const std::string& prefix) {
     return pattern;
 }
 
-std::string source_dir() { return SOURCE_DIR; }
-std::string videos_api_binary() { return VIDEOS_API_BIN; }
-std::string playlists_api_binary() { return PLAYLISTS_API_BIN; }
-std::string videos_web_binary() { return VIDEOS_WEB_BIN; }
+std::string source_dir() {
+    return SOURCE_DIR;
+}
+std::string videos_api_binary() {
+    return VIDEOS_API_BIN;
+}
+std::string playlists_api_binary() {
+    return PLAYLISTS_API_BIN;
+}
+std::string videos_web_binary() {
+    return VIDEOS_WEB_BIN;
+}
 
 // ---- child_process ----
 
@@ -124,7 +132,9 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds timeout) {
     return exit_code_;
 }
 
-bool child_process::running() { return pid_ > 0 && !wait_exit(0ms); }
+bool child_process::running() {
+    return pid_ > 0 && !wait_exit(0ms);
+}
 
 std::string child_process::log() const {
     std::ifstream in(log_path_);
@@ -136,7 +146,8 @@ std::string child_process::log() const {
 // ---- seeded_redis ----
 
 seeded_redis::seeded_redis(std::string database)
-    : database_(std::move(database)), port_(free_port()), run_dir_(make_temp_dir("redis-" + database_)) {
+    : database_(std::move(database)), port_(free_port()),
+      run_dir_(make_temp_dir("redis-" + database_)) {
     start();
 }
 
@@ -147,8 +158,8 @@ seeded_redis::~seeded_redis() {
 
 void seeded_redis::start() {
     process_ = std::make_unique<child_process>(
-        std::vector<std::string>{"/bin/sh", source_dir() + "/deploy/seed/redis-seeded.sh", database_,
-                                 std::to_string(port_)},
+        std::vector<std::string>{"/bin/sh", source_dir() + "/deploy/seed/redis-seeded.sh",
+                                 database_, std::to_string(port_)},
         env_map{{"RUN_DIR", run_dir_}}, run_dir_ + "/redis.log");
     const bool up = eventually([&] { return cli("ping").find("PONG") != std::string::npos; }, 10s);
     if (!up) {
@@ -156,7 +167,9 @@ void seeded_redis::start() {
     }
 }
 
-void seeded_redis::stop() { process_.reset(); }
+void seeded_redis::stop() {
+    process_.reset();
+}
 
 std::string seeded_redis::cli(const std::string& arguments) const {
     const std::string command =
@@ -199,7 +212,8 @@ void service::launch() {
         return;
     }
     const bool ready = eventually(
-        [&] { return http_get(admin_port_, "/readyz", {}, http::verb::get, 1s).status == 200; }, 15s);
+        [&] { return http_get(admin_port_, "/readyz", {}, http::verb::get, 1s).status == 200; },
+        15s);
     if (!ready) {
         throw std::runtime_error(binary_ + " did not become ready: " + process_->log());
     }
@@ -210,7 +224,9 @@ void service::restart() {
     launch();
 }
 
-void service::stop() { process_.reset(); }
+void service::stop() {
+    process_.reset();
+}
 
 // ---- HTTP client ----
 
@@ -313,7 +329,8 @@ answer http_get(std::uint16_t port, const std::string& target, const header_list
     return fresh.request(target, headers, method, timeout);
 }
 
-std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout) {
     asio::io_context io;
     std::string received;
     asio::co_spawn(
@@ -329,7 +346,8 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chro
             co_await asio::async_write(stream, asio::buffer(bytes), use_nothrow);
             char chunk[4096];
             for (;;) {
-                auto [read_error, n] = co_await stream.async_read_some(asio::buffer(chunk), use_nothrow);
+                auto [read_error, n] =
+                    co_await stream.async_read_some(asio::buffer(chunk), use_nothrow);
                 received.append(chunk, n);
                 if (read_error) {
                     co_return;
@@ -419,7 +437,8 @@ std::vector<http::request<http::string_body>> recording_server::requests() const
 // ---- load ----
 
 load_result run_load(std::uint16_t port, const std::string& target, std::size_t connections,
-                     std::chrono::milliseconds duration, const std::function<void(const answer&)>& inspect) {
+                     std::chrono::milliseconds duration,
+                     const std::function<void(const answer&)>& inspect) {
     std::mutex mutex;
     load_result total;
     const auto deadline = std::chrono::steady_clock::now() + duration;

@@ -114,7 +114,8 @@ answer http_get(std::uint16_t port, const std::string& target, const header_list
                 http::verb method = http::verb::get, std::chrono::milliseconds timeout = 5s);
 
 /** Sends raw bytes and returns what comes back until the server closes or timeout passes. */
-std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout = 5s);
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = 5s);
 
 /** Polls until check() is true or timeout passes. */
 bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 10s);
@@ -123,7 +124,8 @@ bool eventually(const std::function<bool()>& check, std::chrono::milliseconds ti
  * respond(request). */
 class recording_server {
 public:
-    using responder = std::function<std::pair<unsigned, std::string>(const http::request<http::string_body>&)>;
+    using responder =
+        std::function<std::pair<unsigned, std::string>(const http::request<http::string_body>&)>;
     explicit recording_server(responder respond);
     ~recording_server();
     std::uint16_t port() const { return port_; }

@@ -20,12 +20,15 @@ env_map with_db(const seeded_redis& db, env_map env) {
 
 TEST(Lifecycle, SigtermDuringLoadFailsNoRequestAndExitsZero) {
     seeded_redis db("videos-db");
-    service api(videos_api_binary(), with_db(db, {{"SHUTDOWN_DELAY_MS", "1500"}, {"SHUTDOWN_GRACE_MS", "3000"}}));
-    auto load = std::async(std::launch::async, [&] { return run_load(api.port(), "/jM36M39MA3I", 4, 1000ms); });
+    service api(videos_api_binary(),
+                with_db(db, {{"SHUTDOWN_DELAY_MS", "1500"}, {"SHUTDOWN_GRACE_MS", "3000"}}));
+    auto load = std::async(std::launch::async,
+                           [&] { return run_load(api.port(), "/jM36M39MA3I", 4, 1000ms); });
     std::this_thread::sleep_for(300ms);
     const auto signalled = std::chrono::steady_clock::now();
     api.process().send(SIGTERM);
-    EXPECT_TRUE(eventually([&] { return http_get(api.admin_port(), "/readyz").status == 503; }, 1s));
+    EXPECT_TRUE(
+        eventually([&] { return http_get(api.admin_port(), "/readyz").status == 503; }, 1s));
     const load_result result = load.get();
     EXPECT_GT(result.sent, 100u);
     EXPECT_EQ(result.failed, 0u) << (result.errors.empty() ? "" : result.errors.front());
@@ -39,7 +42,8 @@ TEST(Lifecycle, SigtermDuringLoadFailsNoRequestAndExitsZero) {
 TEST(Lifecycle, InFlightRequestsFinishAfterSigterm) {
     seeded_redis db("videos-db");
     service api(videos_api_binary(), with_db(db, {{"LATENCY_MS", "800"}}));
-    auto slow = std::async(std::launch::async, [&] { return http_get(api.port(), "/jM36M39MA3I"); });
+    auto slow =
+        std::async(std::launch::async, [&] { return http_get(api.port(), "/jM36M39MA3I"); });
     std::this_thread::sleep_for(200ms);
     api.process().send(SIGTERM);
     EXPECT_EQ(slow.get().status, 200u);

@@ -13,11 +13,18 @@ using nlohmann::json;
 namespace {
 
 const header_list trace_headers{
-    {"x-request-id", "req-123"}, {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-    {"tracestate", "congo=t61rcWkgMzE"}, {"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"},
-    {"x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"}, {"x-b3-spanid", "e457b5a2e4d86bd1"},
-    {"x-b3-parentspanid", "05e3ac9a4f6e3b90"}, {"x-b3-sampled", "1"}, {"x-b3-flags", "1"},
-    {"x-ot-span-context", "abc;def"}, {"l5d-ctx-trace", "linkerd-trace"}, {"l5d-ctx-deadline", "soon"}};
+    {"x-request-id", "req-123"},
+    {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+    {"tracestate", "congo=t61rcWkgMzE"},
+    {"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"},
+    {"x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"},
+    {"x-b3-spanid", "e457b5a2e4d86bd1"},
+    {"x-b3-parentspanid", "05e3ac9a4f6e3b90"},
+    {"x-b3-sampled", "1"},
+    {"x-b3-flags", "1"},
+    {"x-ot-span-context", "abc;def"},
+    {"l5d-ctx-trace", "linkerd-trace"},
+    {"l5d-ctx-deadline", "soon"}};
 
 std::string video_answer(const http::request<http::string_body>& request) {
     return R"({"id":")" + std::string(request.target().substr(1)) + R"(","title":"t"})";
@@ -45,13 +52,24 @@ void expect_prometheus_text(const std::string& text) {
     EXPECT_GT(samples, 0u);
 }
 
+/** playlists-api on a real database, calling a recording double of videos-api. */
+struct playlists_with_recorded_videos {
+    seeded_redis db{"playlists-db"};
+    recording_server videos{[](const auto& request) {
+        return std::pair{200u, video_answer(request)};
+    }};
+    service playlists{playlists_api_binary(),
+                      {{"REDIS_HOST", "127.0.0.1"},
+                       {"REDIS_PORT", std::to_string(db.port())},
+                       {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}}};
+};
+
 } // namespace
 
 TEST(Observability, PlaylistsApiCopiesTraceHeadersOntoEveryVideoCall) {
-    seeded_redis db("playlists-db");
-    recording_server videos([](const auto& request) { return std::pair{200u, video_answer(request)}; });
-    service playlists(playlists_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())},
-                                               {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
+    playlists_with_recorded_videos stack;
+    auto& playlists = stack.playlists;
+    auto& videos = stack.videos;
     const answer got = http_get(playlists.port(), "/", trace_headers);
     ASSERT_EQ(got.status, 200u);
     EXPECT_EQ(got.header("x-request-id"), "req-123");
@@ -60,23 +78,25 @@ TEST(Observability, PlaylistsApiCopiesTraceHeadersOntoEveryVideoCall) {
     for (const auto& call : calls) {
         expect_all_trace_headers(call);
     }
-    EXPECT_TRUE(eventually([&] { return playlists.log().find(R"("request_id":"req-123")") != std::string::npos; }, 3s));
+    EXPECT_TRUE(eventually(
+        [&] { return playlists.log().find(R"("request_id":"req-123")") != std::string::npos; },
+        3s));
 }
 
 TEST(Observability, VideosWebCopiesTraceHeadersOntoTheForwardedCall) {
     recording_server playlists([](const auto&) { return std::pair{200u, std::string("[]")}; });
-    service web(videos_web_binary(), {{"WEB_ROOT", source_dir() + "/web"},
-                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", source_dir() + "/web"},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
     ASSERT_EQ(http_get(web.port(), "/api/playlists", trace_headers).status, 200u);
     ASSERT_EQ(playlists.requests().size(), 1u);
     expect_all_trace_headers(playlists.requests()[0]);
 }
 
 TEST(Observability, ARequestWithoutAnIdGetsOneThatTravelsAndIsLogged) {
-    seeded_redis db("playlists-db");
-    recording_server videos([](const auto& request) { return std::pair{200u, video_answer(request)}; });
-    service playlists(playlists_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())},
-                                               {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
+    playlists_with_recorded_videos stack;
+    auto& playlists = stack.playlists;
+    auto& videos = stack.videos;
     const answer got = http_get(playlists.port(), "/");
     const std::string id = got.header("x-request-id");
     ASSERT_EQ(id.size(), 32u);
@@ -85,17 +105,21 @@ TEST(Observability, ARequestWithoutAnIdGetsOneThatTravelsAndIsLogged) {
     }
     // The request's log line is one JSON object with every field.
     std::string line;
-    ASSERT_TRUE(eventually([&] {
-        std::istringstream lines(playlists.log());
-        while (std::getline(lines, line)) {
-            if (line.find(id) != std::string::npos && line.find(R"("msg":"request")") != std::string::npos) {
-                return true;
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::istringstream lines(playlists.log());
+            while (std::getline(lines, line)) {
+                if (line.find(id) != std::string::npos &&
+                    line.find(R"("msg":"request")") != std::string::npos) {
+                    return true;
+                }
             }
-        }
-        return false;
-    }, 3s));
+            return false;
+        },
+        3s));
     const json entry = json::parse(line);
-    for (const char* field : {"time", "level", "service", "request_id", "method", "path", "status", "duration_ms"}) {
+    for (const char* field :
+         {"time", "level", "service", "request_id", "method", "path", "status", "duration_ms"}) {
         EXPECT_TRUE(entry.contains(field)) << field << " in " << line;
     }
     EXPECT_EQ(entry["service"], "playlists-api");
@@ -104,7 +128,8 @@ TEST(Observability, ARequestWithoutAnIdGetsOneThatTravelsAndIsLogged) {
 
 TEST(Observability, MetricsAreValidPrometheusTextAndCountExactly) {
     seeded_redis db("videos-db");
-    service api(videos_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())}});
+    service api(videos_api_binary(),
+                {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())}});
     const std::string ok_series = R"(http_server_requests_total{route="/{id}",status="200"})";
     const std::string missing_series = R"(http_server_requests_total{route="/{id}",status="404"})";
     const answer before = http_get(api.admin_port(), "/metrics");
@@ -120,22 +145,28 @@ TEST(Observability, MetricsAreValidPrometheusTextAndCountExactly) {
     const answer after = http_get(api.admin_port(), "/metrics");
     expect_prometheus_text(after.body);
     EXPECT_EQ(metric_value(after.body, ok_series) - metric_value(before.body, ok_series), 37);
-    EXPECT_EQ(metric_value(after.body, missing_series) - metric_value(before.body, missing_series), 5);
-    EXPECT_EQ(metric_value(after.body, R"(http_server_request_duration_seconds_count{route="/{id}"})"), 42);
+    EXPECT_EQ(metric_value(after.body, missing_series) - metric_value(before.body, missing_series),
+              5);
+    EXPECT_EQ(
+        metric_value(after.body, R"(http_server_request_duration_seconds_count{route="/{id}"})"),
+        42);
     EXPECT_EQ(metric_value(after.body, R"(build_info{service="videos-api",version="1.0.0"})"), 1);
 
     db.stop();
     EXPECT_EQ(http_get(api.port(), "/jM36M39MA3I").status, 503u);
-    EXPECT_GE(metric_value(http_get(api.admin_port(), "/metrics").body, "redis_command_errors_total"), 1);
+    EXPECT_GE(
+        metric_value(http_get(api.admin_port(), "/metrics").body, "redis_command_errors_total"), 1);
 }
 
 TEST(Observability, FlakyLoadOmissionsAgreeWithInjectedFailures) {
     seeded_redis playlists_db("playlists-db");
     seeded_redis videos_db("videos-db");
-    service videos(videos_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(videos_db.port())},
+    service videos(videos_api_binary(), {{"REDIS_HOST", "127.0.0.1"},
+                                         {"REDIS_PORT", std::to_string(videos_db.port())},
                                          {"FLAKY", "true"}});
     service playlists(playlists_api_binary(),
-                      {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(playlists_db.port())},
+                      {{"REDIS_HOST", "127.0.0.1"},
+                       {"REDIS_PORT", std::to_string(playlists_db.port())},
                        {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
     std::atomic<std::size_t> omitted{0};
     std::atomic<std::size_t> invalid{0};
@@ -166,14 +197,19 @@ TEST(Observability, FlakyLoadOmissionsAgreeWithInjectedFailures) {
     EXPECT_GT(injected, 0);
     EXPECT_EQ(static_cast<double>(omitted.load()), injected);
     EXPECT_EQ(metric_value(playlists_metrics, "playlists_videos_omitted_total"), injected);
-    EXPECT_EQ(metric_value(playlists_metrics, R"(http_client_requests_total{peer="videos-api",outcome="5xx"})"), injected);
-    EXPECT_EQ(metric_value(playlists_metrics, R"(http_client_requests_total{peer="videos-api",outcome="ok"})") + injected,
+    EXPECT_EQ(metric_value(playlists_metrics,
+                           R"(http_client_requests_total{peer="videos-api",outcome="5xx"})"),
+              injected);
+    EXPECT_EQ(metric_value(playlists_metrics,
+                           R"(http_client_requests_total{peer="videos-api",outcome="ok"})") +
+                  injected,
               static_cast<double>(load.sent * 9));
 }
 
 TEST(Observability, ProbesLiveOnTheAdminPortOnly) {
     seeded_redis db("videos-db");
-    service api(videos_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())}});
+    service api(videos_api_binary(),
+                {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())}});
     EXPECT_EQ(http_get(api.admin_port(), "/healthz").status, 200u);
     EXPECT_EQ(http_get(api.admin_port(), "/readyz").status, 200u);
     // On the main port these are just video ids that do not exist.
@@ -183,10 +219,13 @@ TEST(Observability, ProbesLiveOnTheAdminPortOnly) {
 
 TEST(Observability, PlaylistsApiIsNotReadyWithoutVideosApi) {
     seeded_redis db("playlists-db");
-    service playlists(playlists_api_binary(), {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())},
-                                               {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(free_port())}},
+    service playlists(playlists_api_binary(),
+                      {{"REDIS_HOST", "127.0.0.1"},
+                       {"REDIS_PORT", std::to_string(db.port())},
+                       {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(free_port())}},
                       false);
-    EXPECT_TRUE(eventually([&] { return http_get(playlists.admin_port(), "/healthz").status == 200; }, 10s));
+    EXPECT_TRUE(eventually(
+        [&] { return http_get(playlists.admin_port(), "/healthz").status == 200; }, 10s));
     const answer ready = http_get(playlists.admin_port(), "/readyz");
     EXPECT_EQ(ready.status, 503u);
     EXPECT_NE(ready.body.find("videos-api"), std::string::npos);

@@ -14,8 +14,9 @@ struct catalog_stack {
     explicit catalog_stack(env_map videos_extra = {}, env_map playlists_extra = {})
         : playlists_db("playlists-db"), videos_db("videos-db"),
           videos(videos_api_binary(), with_redis(videos_db, std::move(videos_extra))),
-          playlists(playlists_api_binary(),
-                    with_videos(with_redis(playlists_db, std::move(playlists_extra)), videos.port())) {}
+          playlists(
+              playlists_api_binary(),
+              with_videos(with_redis(playlists_db, std::move(playlists_extra)), videos.port())) {}
 
     static env_map with_redis(const seeded_redis& db, env_map env) {
         env.emplace("REDIS_HOST", "127.0.0.1");
@@ -125,7 +126,11 @@ TEST(PlaylistsApi, UnusableStoredValueGives500AndALogLine) {
     const answer got = http_get(stack.playlists.port(), "/");
     EXPECT_EQ(got.status, 500u);
     EXPECT_TRUE(json::parse(got.body).contains("error"));
-    EXPECT_TRUE(eventually([&] { return stack.playlists.log().find("stored playlists unusable") != std::string::npos; }, 3s));
+    EXPECT_TRUE(eventually(
+        [&] {
+            return stack.playlists.log().find("stored playlists unusable") != std::string::npos;
+        },
+        3s));
 }
 
 TEST(PlaylistsApi, RedisDownGives503ThenRecovers) {
@@ -135,7 +140,8 @@ TEST(PlaylistsApi, RedisDownGives503ThenRecovers) {
     EXPECT_EQ(down.status, 503u);
     EXPECT_TRUE(json::parse(down.body).contains("error"));
     stack.playlists_db.start();
-    EXPECT_TRUE(eventually([&] { return http_get(stack.playlists.port(), "/").status == 200; }, 10s));
+    EXPECT_TRUE(
+        eventually([&] { return http_get(stack.playlists.port(), "/").status == 200; }, 10s));
 }
 
 TEST(PlaylistsApi, UnknownPathsAndMethods) {

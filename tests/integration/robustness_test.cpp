@@ -15,18 +15,23 @@ namespace asio = boost::asio;
 namespace {
 
 struct videos_fixture {
-    explicit videos_fixture(env_map extra = {}) : db("videos-db"), api(videos_api_binary(), with_db(std::move(extra))) {}
+    explicit videos_fixture(env_map extra = {})
+        : db("videos-db"), api(videos_api_binary(), with_db(std::move(extra))) {}
     env_map with_db(env_map env) const {
         env.emplace("REDIS_HOST", "127.0.0.1");
         env.emplace("REDIS_PORT", std::to_string(db.port()));
         return env;
     }
-    bool healthy() { return http_get(api.port(), "/jM36M39MA3I").status == 200 && api.process().running(); }
+    bool healthy() {
+        return http_get(api.port(), "/jM36M39MA3I").status == 200 && api.process().running();
+    }
     seeded_redis db;
     service api;
 };
 
-std::string status_line(const std::string& raw) { return raw.substr(0, raw.find("\r\n")); }
+std::string status_line(const std::string& raw) {
+    return raw.substr(0, raw.find("\r\n"));
+}
 
 } // namespace
 
@@ -43,16 +48,21 @@ TEST(Robustness, BadRequestLineGets400) {
 
 TEST(Robustness, HugeHeadersGet431) {
     videos_fixture f;
-    const std::string request = "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
-    EXPECT_EQ(status_line(raw_exchange(f.api.port(), request, 3s)), "HTTP/1.1 431 Request Header Fields Too Large");
+    const std::string request =
+        "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') +
+        "\r\n\r\n";
+    EXPECT_EQ(status_line(raw_exchange(f.api.port(), request, 3s)),
+              "HTTP/1.1 431 Request Header Fields Too Large");
     EXPECT_TRUE(f.healthy());
 }
 
 TEST(Robustness, HugeBodyGets413) {
     videos_fixture f;
-    const std::string request = "POST /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" +
-                                std::string(1024, 'a');
-    EXPECT_EQ(status_line(raw_exchange(f.api.port(), request, 3s)), "HTTP/1.1 413 Payload Too Large");
+    const std::string request =
+        "POST /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" +
+        std::string(1024, 'a');
+    EXPECT_EQ(status_line(raw_exchange(f.api.port(), request, 3s)),
+              "HTTP/1.1 413 Payload Too Large");
     EXPECT_TRUE(f.healthy());
 }
 
@@ -63,7 +73,8 @@ TEST(Robustness, SlowDripClientIsCutOffAndOthersAreServed) {
     drip.connect({asio::ip::make_address("127.0.0.1"), f.api.port()});
     const auto started = std::chrono::steady_clock::now();
     bool closed = false;
-    for (const char c : std::string("GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")) {
+    for (const char c : std::string("GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")) {
         boost::system::error_code ec;
         asio::write(drip, asio::buffer(&c, 1), ec);
         if (ec) {
@@ -102,7 +113,8 @@ TEST(Robustness, ConnectionsBeyondTheCapGet503) {
 
 TEST(Robustness, DropModeClosesTheConnectionWithoutAnAnswer) {
     videos_fixture f(env_map{{"FLAKY", "true"}, {"FLAKY_RATE", "1"}, {"FLAKY_MODE", "drop"}});
-    const std::string raw = raw_exchange(f.api.port(), "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\n\r\n", 3s);
+    const std::string raw =
+        raw_exchange(f.api.port(), "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\n\r\n", 3s);
     EXPECT_EQ(raw, "");
     EXPECT_TRUE(f.api.process().running());
 }
@@ -118,9 +130,10 @@ TEST(Robustness, InjectedLatencyDelaysAnswers) {
 
 TEST(Robustness, PipelinedRequestsAreAnsweredInOrder) {
     videos_fixture f;
-    const std::string raw = raw_exchange(
-        f.api.port(),
-        "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3s);
+    const std::string raw = raw_exchange(f.api.port(),
+                                         "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\n\r\nGET /nope "
+                                         "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                         3s);
     const auto first = raw.find("HTTP/1.1 200 OK");
     const auto second = raw.find("HTTP/1.1 404 Not Found");
     ASSERT_NE(first, std::string::npos);

@@ -40,7 +40,8 @@ TEST(VideosApi, ReturnsTheStoredVideo) {
     EXPECT_EQ(video["title"], "Kubernetes cluster autoscaling");
     EXPECT_EQ(video["url"], "https://youtu.be/jM36M39MA3I");
     // Percent-encoded ids are decoded.
-    EXPECT_EQ(json::parse(http_get(api.port(), "/%5FlpDfMkxccc").body)["title"], "RabbitMQ on Kubernetes");
+    EXPECT_EQ(json::parse(http_get(api.port(), "/%5FlpDfMkxccc").body)["title"],
+              "RabbitMQ on Kubernetes");
     EXPECT_FALSE(got.header("x-request-id").empty());
 }
 
@@ -68,7 +69,8 @@ TEST(VideosApi, RedisDownGives503AndARestartIsSurvived) {
     expect_json_error(http_get(api.port(), "/OFgziggbCOg"), 503);
     EXPECT_EQ(http_get(api.admin_port(), "/readyz").status, 503u);
     db.start();
-    EXPECT_TRUE(eventually([&] { return http_get(api.port(), "/OFgziggbCOg").status == 200; }, 10s));
+    EXPECT_TRUE(
+        eventually([&] { return http_get(api.port(), "/OFgziggbCOg").status == 200; }, 10s));
     EXPECT_EQ(http_get(api.admin_port(), "/readyz").status, 200u);
     EXPECT_TRUE(api.process().running());
 }
@@ -105,8 +107,9 @@ TEST(VideosApi, FlakyOffNeverFails) {
 
 TEST(VideosApi, FlakyRateAndStatusAreConfigurable) {
     seeded_redis db("videos-db");
-    service api(videos_api_binary(),
-                videos_env(db, {{"FLAKY", "true"}, {"FLAKY_RATE", "1.0"}, {"FLAKY_STATUS", "503"}}));
+    service api(
+        videos_api_binary(),
+        videos_env(db, {{"FLAKY", "true"}, {"FLAKY_RATE", "1.0"}, {"FLAKY_STATUS", "503"}}));
     for (int i = 0; i < 20; ++i) {
         expect_json_error(http_get(api.port(), "/myCcJJ_Fk10"), 503);
     }
@@ -130,10 +133,10 @@ TEST(VideosApi, DebugEnvironmentAddsCorsAndAnswersPreflight) {
 
 TEST(VideosApi, BadSettingsStopStartUpWithOneLineNamingTheVariable) {
     const std::vector<std::pair<std::string, std::string>> cases{
-        {"PORT", "eighty"},      {"ADMIN_PORT", "0"},        {"REDIS_PORT", "99999"},
-        {"REDIS_HOST", "a b"},   {"FLAKY", "maybe"},         {"FLAKY_RATE", "2"},
-        {"FLAKY_STATUS", "200"}, {"FLAKY_MODE", "explode"},  {"LATENCY_MS", "soon"},
-        {"LOG_LEVEL", "loud"},   {"THREADS", "0"},           {"BIND_ADDRESS", "not-an-ip"}};
+        {"PORT", "eighty"},      {"ADMIN_PORT", "0"},       {"REDIS_PORT", "99999"},
+        {"REDIS_HOST", "a b"},   {"FLAKY", "maybe"},        {"FLAKY_RATE", "2"},
+        {"FLAKY_STATUS", "200"}, {"FLAKY_MODE", "explode"}, {"LATENCY_MS", "soon"},
+        {"LOG_LEVEL", "loud"},   {"THREADS", "0"},          {"BIND_ADDRESS", "not-an-ip"}};
     for (const auto& [name, value] : cases) {
         const std::string dir = make_temp_dir("bad-setting");
         child_process process({videos_api_binary()}, {{name, value}}, dir + "/log");

@@ -33,15 +33,17 @@ struct site_fixture {
 TEST(VideosWeb, ServesTheSiteWithContentTypes) {
     site_fixture site;
     recording_server playlists([](const auto&) { return std::pair{200u, std::string("[]")}; });
-    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
-                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
     const answer index = http_get(web.port(), "/");
     EXPECT_EQ(index.status, 200u);
     EXPECT_EQ(index.header("content-type"), "text/html; charset=utf-8");
     EXPECT_EQ(index.body, "<!doctype html><title>catalog</title>");
     EXPECT_EQ(index.header("x-version"), "v1");
     EXPECT_EQ(http_get(web.port(), "/index.html").body, index.body);
-    EXPECT_EQ(http_get(web.port(), "/app.js").header("content-type"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(http_get(web.port(), "/app.js").header("content-type"),
+              "text/javascript; charset=utf-8");
     EXPECT_EQ(http_get(web.port(), "/style.css").header("content-type"), "text/css; charset=utf-8");
     EXPECT_EQ(http_get(web.port(), "/img/placeholder.svg").header("content-type"), "image/svg+xml");
     EXPECT_EQ(http_get(web.port(), "/missing.js").status, 404u);
@@ -54,15 +56,17 @@ TEST(VideosWeb, ServesTheSiteWithContentTypes) {
 
 TEST(VideosWeb, NeverServesAFileOutsideTheRoot) {
     site_fixture site;
-    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()}, {"PLAYLISTS_API_URL", "http://127.0.0.1:1"}});
-    for (const char* attempt : {"/../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt",
-                                "/img/../../secret.txt", "/link.txt", "/%2e%2e%5csecret.txt",
-                                "/....//secret.txt", "/%00"}) {
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()}, {"PLAYLISTS_API_URL", "http://127.0.0.1:1"}});
+    for (const char* attempt :
+         {"/../secret.txt", "/..%2fsecret.txt", "/%2e%2e/secret.txt", "/img/../../secret.txt",
+          "/link.txt", "/%2e%2e%5csecret.txt", "/....//secret.txt", "/%00"}) {
         const answer got = http_get(web.port(), attempt);
         EXPECT_NE(got.status, 200u) << attempt;
         EXPECT_EQ(got.body.find("secret"), std::string::npos) << attempt;
     }
-    const std::string raw = raw_exchange(web.port(), "GET /../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string raw = raw_exchange(
+        web.port(), "GET /../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(raw.find("secret\""), std::string::npos);
     EXPECT_NE(raw.find("404"), std::string::npos);
 }
@@ -70,10 +74,12 @@ TEST(VideosWeb, NeverServesAFileOutsideTheRoot) {
 TEST(VideosWeb, ForwardsApiPlaylistsWithStatusBodyAndHeaders) {
     site_fixture site;
     recording_server playlists([](const auto& request) {
-        return std::pair{request.target() == "/" ? 200u : 404u, std::string(R"([{"id":"1","name":"x","videos":[]}])")};
+        return std::pair{request.target() == "/" ? 200u : 404u,
+                         std::string(R"([{"id":"1","name":"x","videos":[]}])")};
     });
-    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
-                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
     const answer got = http_get(web.port(), "/api/playlists");
     EXPECT_EQ(got.status, 200u);
     EXPECT_EQ(got.body, R"([{"id":"1","name":"x","videos":[]}])");
@@ -89,13 +95,16 @@ TEST(VideosWeb, ForwardsTheOmittedCountFromTheRealPlaylistsApi) {
         if (request.target() == "/myCcJJ_Fk10") {
             return std::pair{500u, std::string(R"({"error":"injected"})")};
         }
-        return std::pair{200u, R"({"id":")" + std::string(request.target().substr(1)) + R"(","title":"t"})"};
+        return std::pair{200u, R"({"id":")" + std::string(request.target().substr(1)) +
+                                   R"(","title":"t"})"};
     });
-    service playlists(playlists_api_binary(), {{"REDIS_HOST", "127.0.0.1"},
-                                               {"REDIS_PORT", std::to_string(playlists_db.port())},
-                                               {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
-    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
-                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    service playlists(playlists_api_binary(),
+                      {{"REDIS_HOST", "127.0.0.1"},
+                       {"REDIS_PORT", std::to_string(playlists_db.port())},
+                       {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
     const answer got = http_get(web.port(), "/api/playlists");
     EXPECT_EQ(got.status, 200u);
     EXPECT_EQ(got.header("x-videos-omitted"), "1");
@@ -106,8 +115,9 @@ TEST(VideosWeb, ForwardsTheOmittedCountFromTheRealPlaylistsApi) {
 TEST(VideosWeb, PlaylistsApiDownGives502) {
     site_fixture site;
     const auto closed_port = free_port();
-    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
-                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(closed_port)}});
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(closed_port)}});
     const answer got = http_get(web.port(), "/api/playlists");
     EXPECT_EQ(got.status, 502u);
     EXPECT_TRUE(nlohmann::json::parse(got.body).contains("error"));

@@ -72,8 +72,10 @@ TEST(FaultInjector, SettingsAreValidated) {
             return found == values.end() ? std::nullopt : std::optional(found->second);
         });
     };
-    const auto read = read_fault_settings(lookup({{"FLAKY", "true"}, {"FLAKY_STATUS", "503"},
-                                                  {"FLAKY_MODE", "drop"}, {"LATENCY_MS", "250"}}));
+    const auto read = read_fault_settings(lookup({{"FLAKY", "true"},
+                                                  {"FLAKY_STATUS", "503"},
+                                                  {"FLAKY_MODE", "drop"},
+                                                  {"LATENCY_MS", "250"}}));
     EXPECT_TRUE(read.flaky);
     EXPECT_EQ(read.failure_status, 503u);
     EXPECT_EQ(read.mode, failure_mode::drop);

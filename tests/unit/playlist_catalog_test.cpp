@@ -21,12 +21,13 @@ TEST(PlaylistCatalog, ReadsPlaylistsAndUniqueIdsInOrder) {
 }
 
 TEST(PlaylistCatalog, RejectsStoredValuesOfTheWrongShape) {
-    for (const char* bad : {"not json", "{}", "[1]", R"([{"videos":{}}])", R"([{"videos":[{"id":1}]}])",
-                            R"([{"videos":["x"]}])"}) {
+    for (const char* bad : {"not json", "{}", "[1]", R"([{"videos":{}}])",
+                            R"([{"videos":[{"id":1}]}])", R"([{"videos":["x"]}])"}) {
         EXPECT_TRUE(std::holds_alternative<std::string>(read_playlists(bad))) << bad;
     }
     EXPECT_TRUE(std::holds_alternative<playlist_plan>(read_playlists("[]")));
-    EXPECT_TRUE(std::holds_alternative<playlist_plan>(read_playlists(R"([{"id":"1","name":"empty"}])")));
+    EXPECT_TRUE(
+        std::holds_alternative<playlist_plan>(read_playlists(R"([{"id":"1","name":"empty"}])")));
 }
 
 TEST(PlaylistCatalog, MergesVideosKeepingOrderAndFields) {

@@ -10,13 +10,14 @@ using meshdemo::settings_reader;
 namespace {
 
 settings_reader reader_of(std::map<std::string, std::string> values) {
-    return settings_reader([values = std::move(values)](std::string_view name) -> std::optional<std::string> {
-        const auto found = values.find(std::string(name));
-        if (found == values.end()) {
-            return std::nullopt;
-        }
-        return found->second;
-    });
+    return settings_reader(
+        [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
+            const auto found = values.find(std::string(name));
+            if (found == values.end()) {
+                return std::nullopt;
+            }
+            return found->second;
+        });
 }
 
 std::string error_of(const std::function<void()>& read) {
@@ -39,8 +40,11 @@ TEST(Settings, UnsetAndEmptyMeanDefault) {
 }
 
 TEST(Settings, ReadsValidValues) {
-    const auto reader = reader_of({{"PORT", "8081"}, {"FLAKY", "TRUE"}, {"FLAKY_RATE", "0.25"},
-                                   {"LOG_FORMAT", "Text"}, {"REDIS_HOST", "videos-db.ns.svc"}});
+    const auto reader = reader_of({{"PORT", "8081"},
+                                   {"FLAKY", "TRUE"},
+                                   {"FLAKY_RATE", "0.25"},
+                                   {"LOG_FORMAT", "Text"},
+                                   {"REDIS_HOST", "videos-db.ns.svc"}});
     EXPECT_EQ(reader.port("PORT", 1), 8081);
     EXPECT_TRUE(reader.boolean("FLAKY", false));
     EXPECT_DOUBLE_EQ(reader.number("FLAKY_RATE", 0.3, 0, 1), 0.25);
@@ -49,20 +53,29 @@ TEST(Settings, ReadsValidValues) {
 }
 
 TEST(Settings, BadValuesNameTheVariableInOneLine) {
-    const auto reader = reader_of({{"PORT", "80a"}, {"ADMIN_PORT", "70000"}, {"FLAKY", "sometimes"},
-                                   {"FLAKY_RATE", "1.5"}, {"REDIS_HOST", "bad host"},
-                                   {"VIDEOS_API_URL", "https://x"}, {"LOG_LEVEL", "loud"}});
+    const auto reader = reader_of({{"PORT", "80a"},
+                                   {"ADMIN_PORT", "70000"},
+                                   {"FLAKY", "sometimes"},
+                                   {"FLAKY_RATE", "1.5"},
+                                   {"REDIS_HOST", "bad host"},
+                                   {"VIDEOS_API_URL", "https://x"},
+                                   {"LOG_LEVEL", "loud"}});
     const std::string port = error_of([&] { reader.port("PORT", 1); });
     EXPECT_NE(port.find("PORT"), std::string::npos);
     EXPECT_NE(port.find("80a"), std::string::npos);
     EXPECT_EQ(port.find('\n'), std::string::npos);
-    EXPECT_NE(error_of([&] { reader.port("ADMIN_PORT", 1); }).find("ADMIN_PORT"), std::string::npos);
+    EXPECT_NE(error_of([&] { reader.port("ADMIN_PORT", 1); }).find("ADMIN_PORT"),
+              std::string::npos);
     EXPECT_NE(error_of([&] { reader.boolean("FLAKY", false); }).find("FLAKY"), std::string::npos);
-    EXPECT_NE(error_of([&] { reader.number("FLAKY_RATE", 0, 0, 1); }).find("FLAKY_RATE"), std::string::npos);
-    EXPECT_NE(error_of([&] { reader.host("REDIS_HOST", "x"); }).find("REDIS_HOST"), std::string::npos);
+    EXPECT_NE(error_of([&] { reader.number("FLAKY_RATE", 0, 0, 1); }).find("FLAKY_RATE"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { reader.host("REDIS_HOST", "x"); }).find("REDIS_HOST"),
+              std::string::npos);
     EXPECT_NE(error_of([&] { reader.url("VIDEOS_API_URL", "http://x"); }).find("VIDEOS_API_URL"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { reader.one_of("LOG_LEVEL", "info", {"info", "debug"}); }).find("LOG_LEVEL"),
+    EXPECT_NE(error_of([&] {
+                  reader.one_of("LOG_LEVEL", "info", {"info", "debug"});
+              }).find("LOG_LEVEL"),
               std::string::npos);
 }
 

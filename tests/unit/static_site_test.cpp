@@ -21,13 +21,14 @@ TEST(StaticPath, MapsTargetsToFilesUnderTheRoot) {
 TEST(StaticPath, RefusesEveryWayOut) {
     for (const char* bad : {"/../etc/passwd", "/..", "/a/../../etc/passwd", "/%2e%2e/etc/passwd",
                             "/%2E%2E%2Fetc%2Fpasswd", "/..%2fetc", "/a\\..\\b", "/%5c..%5cb",
-                            "/%00", "etc/passwd", "", "/%zz"}) {
+                            "/%00", "/a%0Ab", "/a\tb", "etc/passwd", "", "/%zz"}) {
         EXPECT_FALSE(resolve_static_path(bad)) << bad;
     }
 }
 
 TEST(StaticSite, LoadsRegularFilesOnlyWithContentTypes) {
-    const fs::path root = fs::temp_directory_path() / ("static-site-test-" + std::to_string(::getpid()));
+    const fs::path root =
+        fs::temp_directory_path() / ("static-site-test-" + std::to_string(::getpid()));
     fs::create_directories(root / "img");
     std::ofstream(root / "index.html") << "<html></html>";
     std::ofstream(root / "img" / "a.svg") << "<svg/>";

@@ -10,7 +10,8 @@ TEST(TraceContext, KnowsTheTraceHeaders) {
                              "x-ot-span-context", "l5d-ctx-trace", "L5D-CTX-deadline"}) {
         EXPECT_TRUE(is_trace_header(name)) << name;
     }
-    for (const char* name : {"host", "cookie", "authorization", "x-b3", "l5d-dst-override", "b33"}) {
+    for (const char* name :
+         {"host", "cookie", "authorization", "x-b3", "l5d-dst-override", "b33"}) {
         EXPECT_FALSE(is_trace_header(name)) << name;
     }
 }
@@ -24,7 +25,8 @@ TEST(TraceContext, PropagatesInboundHeadersAndKeepsTheRequestId) {
     request_context context;
     read_trace_context(request, context);
     EXPECT_EQ(context.request_id, "abc");
-    const header_list expected{{"traceparent", "00-1-2-01"}, {"l5d-ctx-trace", "t"}, {"x-request-id", "abc"}};
+    const header_list expected{
+        {"traceparent", "00-1-2-01"}, {"l5d-ctx-trace", "t"}, {"x-request-id", "abc"}};
     EXPECT_EQ(context.propagated_headers, expected);
 }
 

@@ -20,8 +20,9 @@ TEST(Url, ParsesHostPortAndBasePath) {
 }
 
 TEST(Url, RejectsWhatIsNotAPlainHttpAddress) {
-    for (const char* bad : {"", "videos-api:10010", "https://videos-api", "http://", "http://a:0",
-                            "http://a:65536", "http://a:x", "http://a b", "http://a/?q", "ftp://a"}) {
+    for (const char* bad :
+         {"", "videos-api:10010", "https://videos-api", "http://", "http://a:0", "http://a:65536",
+          "http://a:x", "http://a b", "http://a/?q", "ftp://a"}) {
         EXPECT_FALSE(parse_http_url(bad)) << bad;
     }
 }

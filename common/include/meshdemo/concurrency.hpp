@@ -19,7 +19,8 @@ namespace meshdemo {
  * Each task handles its own errors; an exception escaping a task is a bug and is rethrown.
  */
 template <typename Task>
-boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_t limit, Task task) {
+boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_t limit,
+                                                   Task task) {
     namespace asio = boost::asio;
     if (count == 0) {
         co_return;

@@ -2,8 +2,8 @@
 
 #include "meshdemo/settings.hpp"
 
-#include <ostream> // beast/http/status.hpp needs it but does not include it
 #include <boost/beast/http/status.hpp>
+#include <ostream> // beast/http/status.hpp needs it but does not include it
 
 #include <chrono>
 #include <cstdint>

@@ -19,11 +19,12 @@ namespace meshdemo {
 
 /** What one connection may cost the server: sizes, times and how many at once. */
 struct server_limits {
-    std::size_t header_bytes = 16 * 1024; ///< larger request heads get 431
-    std::size_t body_bytes = 64 * 1024;   ///< larger request bodies get 413
+    std::size_t header_bytes = 16 * 1024;           ///< larger request heads get 431
+    std::size_t body_bytes = 64 * 1024;             ///< larger request bodies get 413
     std::chrono::milliseconds idle_timeout{120000}; ///< keep-alive wait for a request's first byte
-    std::chrono::milliseconds read_timeout{10000};  ///< to read the rest of a request, or write an answer
-    std::size_t max_connections = 10000;            ///< beyond this, new connections get 503
+    std::chrono::milliseconds read_timeout{
+        10000};                          ///< to read the rest of a request, or write an answer
+    std::size_t max_connections = 10000; ///< beyond this, new connections get 503
 };
 
 /**
@@ -36,7 +37,7 @@ struct server_limits {
 class http_server {
 public:
     struct options {
-        std::string name;               ///< "main" or "admin", for logs
+        std::string name; ///< "main" or "admin", for logs
         server_limits limits;
         http_server_metrics* metrics = nullptr; ///< requests are counted here when set
         bool log_requests_at_info = true;       ///< admin probes log at debug instead

@@ -2,9 +2,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
-#include <ostream> // beast/http/status.hpp needs it but does not include it
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <ostream> // beast/http/status.hpp needs it but does not include it
 
 #include <functional>
 #include <string>
@@ -46,6 +46,7 @@ http_response make_response(const http_request& request, http::status status, st
 http_response json_response(const http_request& request, http::status status, std::string body);
 
 /** A JSON error response: {"error": message}. */
-http_response json_error(const http_request& request, http::status status, std::string_view message);
+http_response json_error(const http_request& request, http::status status,
+                         std::string_view message);
 
 } // namespace meshdemo

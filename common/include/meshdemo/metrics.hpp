@@ -73,7 +73,8 @@ private:
  */
 class metrics_registry {
 public:
-    counter& add_counter(const std::string& name, const std::string& help, metric_labels labels = {});
+    counter& add_counter(const std::string& name, const std::string& help,
+                         metric_labels labels = {});
     histogram& add_histogram(const std::string& name, const std::string& help,
                              metric_labels labels = {});
     /** A gauge that is always 1, carrying information in its labels (e.g. build_info). */

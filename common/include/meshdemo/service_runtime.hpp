@@ -60,7 +60,9 @@ public:
     /** How /readyz decides; runs on worker 0. Without one, ready unless shutting down. */
     void set_readiness_check(readiness_check check) { readiness_ = std::move(check); }
     /** Runs on each worker's thread when the service stops (e.g. closing Redis connections). */
-    void on_stop(std::function<void(std::size_t worker)> action) { stop_actions_.push_back(std::move(action)); }
+    void on_stop(std::function<void(std::size_t worker)> action) {
+        stop_actions_.push_back(std::move(action));
+    }
 
     /** Makes an object that lives as long as the service: destroyed after the servers and
      * before the worker threads' io_contexts it may use. */
