@@ -46,7 +46,7 @@ logging_settings read_logging_settings(const settings_reader& reader, std::strin
 
 void start_logging(const logging_settings& settings) {
     current_format = settings.format;
-    spdlog::init_thread_pool(16384, 1);
+    spdlog::init_thread_pool(2048, 1); // ~0.6 MB of queue: enough for bursts, cheap in RSS
     auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
     auto logger =
         std::make_shared<spdlog::async_logger>(settings.service, sink, spdlog::thread_pool(),
