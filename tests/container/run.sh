@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# Container test: builds the three images from the Dockerfile exactly as a user would, runs
+# docker-compose.yaml with podman-compose, and checks the demo through its published ports:
+# the page, the catalog through every hop, a database restart, FLAKY mode; then brings it all down.
+#
+# Usage (as root, Debian 12):  bash tests/container/run.sh
+# Environment:
+#   CONTAINER_TEST_CACHE   cache kept between runs (default /var/cache/servicemesh-demo-test):
+#                          containers.conf, the debootstrapped base rootfs, the last run's logs
+#   WEB_PORT, PLAYLISTS_API_PORT, VIDEOS_API_PORT   host ports (default 80, 81, 82), as in compose
+#   WAIT_SECONDS           how long the stack may take to answer (default 90)
+#
+# With no registry reachable, base images are made locally and only when absent:
+# debian:bookworm-slim from debootstrap, and a clearly labelled TEST-ONLY redis:7-alpine stand-in.
+# See docs/containers.md.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cache_dir=${CONTAINER_TEST_CACHE:-/var/cache/servicemesh-demo-test}
+log_dir=$cache_dir/last-run
+version=1.0.0
+services=(videos-api playlists-api videos-web)
+debian_image=docker.io/library/debian:bookworm-slim
+redis_image=docker.io/library/redis:7-alpine
+standin_label=io.servicemesh-demo.test-standin
+project=smdemo-test-$$
+export WEB_PORT=${WEB_PORT:-80}
+export PLAYLISTS_API_PORT=${PLAYLISTS_API_PORT:-81}
+export VIDEOS_API_PORT=${VIDEOS_API_PORT:-82}
+wait_seconds=${WAIT_SECONDS:-90}
+# The compose file reads these from the shell: the checks expect the defaults unless said otherwise.
+unset FLAKY FLAKY_RATE FLAKY_STATUS FLAKY_MODE FLAKY_SEED LATENCY_MS LATENCY_JITTER_MS ENVIRONMENT \
+    VIDEOS_API_TIMEOUT_MS WEB_VERSION LOG_LEVEL LOG_FORMAT
+known_video=jM36M39MA3I
+work_dir=
+stack_started=false
+volumes_before=
+networks_before=
+image_sizes=()
+phase_names=()
+phase_seconds=()
+phase_name=
+phase_start=
+
+# ---------------------------------------------------------------- helpers
+
+log() { printf '[container-test] %s\n' "$*"; }
+fail() {
+    printf '[container-test] FAIL: %s\n' "$*" >&2
+    exit 1
+}
+
+now() { date +%s.%N; }
+
+begin_phase() {
+    phase_name=$1
+    phase_start=$(now)
+    log "== $phase_name"
+}
+
+end_phase() {
+    local took
+    took=$(awk -v a="$phase_start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+    phase_names+=("$phase_name")
+    phase_seconds+=("$took")
+    log "   $phase_name took ${took}s"
+    phase_name=
+}
+
+print_timings() {
+    local i
+    [[ ${#phase_names[@]} -gt 0 ]] || return 0
+    log "phase timings:"
+    for i in "${!phase_names[@]}"; do
+        printf '[container-test]   %-40s %7ss\n' "${phase_names[$i]}" "${phase_seconds[$i]}"
+    done
+}
+
+print_sizes() {
+    local line
+    [[ ${#image_sizes[@]} -gt 0 ]] || return 0
+    log "image sizes:"
+    for line in "${image_sizes[@]}"; do
+        printf '[container-test]   %-40s %9s\n' "${line%% *}" "${line#* }"
+    done
+}
+
+# Runs a command with its output in a log file; on failure shows the log's tail.
+logged() {
+    local name=$1
+    shift
+    if ! "$@" >"$log_dir/$name.log" 2>&1; then
+        log "command failed: $*"
+        tail -n 40 "$log_dir/$name.log" | sed 's/^/    | /' >&2
+        fail "see $log_dir/$name.log"
+    fi
+}
+
+compose() { (cd "$repo" && podman-compose -p "$project" -f docker-compose.yaml "$@"); }
+
+project_containers() {
+    podman ps -a -q --filter "label=io.podman.compose.project=$project"
+}
+
+service_container() {
+    podman ps -a -q --filter "label=io.podman.compose.project=$project" \
+        --filter "label=com.docker.compose.service=$1"
+}
+
+# GET url [curl options...]: prints the status code ("000" if no answer); body and headers in
+# $work_dir/body and $work_dir/headers.
+http_get() {
+    local url=$1
+    shift
+    curl -sS -o "$work_dir/body" -D "$work_dir/headers" -w '%{http_code}' --max-time 5 "$@" \
+        "$url" 2>/dev/null || true
+}
+
+header_value() {
+    tr -d '\r' <"$work_dir/headers" | awk -v name="$1" -F': *' 'tolower($1) == tolower(name) { v = $2 } END { print v }'
+}
+
+wait_until() {
+    local seconds=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            fail "$what: not within ${seconds}s"
+        fi
+        sleep 1
+    done
+}
+
+# Checks a catalog (body of playlists-api / or videos-web /api/playlists): 4 playlists, 9 videos,
+# every video complete. Prints a one-line summary.
+check_full_catalog() {
+    python3 - "$work_dir/body" <<'EOF'
+import json, sys
+playlists = json.load(open(sys.argv[1]))
+assert isinstance(playlists, list), "not a JSON array"
+assert len(playlists) == 4, f"{len(playlists)} playlists, expected 4"
+videos = [v for p in playlists for v in p["videos"]]
+assert len(videos) == 9, f"{len(videos)} videos, expected 9"
+for v in videos:
+    for key in ("id", "title", "description", "imageurl", "url"):
+        assert key in v, f"video {v.get('id')} has no {key}"
+    assert v["title"], f"video {v['id']} has an empty title"
+print(f"{len(playlists)} playlists, {len(videos)} videos: " + ", ".join(p["name"] for p in playlists))
+EOF
+}
+
+count_videos() {
+    python3 -c 'import json, sys; print(sum(len(p["videos"]) for p in json.load(open(sys.argv[1]))))' \
+        "$work_dir/body"
+}
+
+# ---------------------------------------------------------------- clean-up
+
+remove_stack() {
+    local ids volumes
+    ids=$(project_containers)
+    volumes=
+    if [[ -n $ids ]]; then
+        # Anonymous volumes (redis:7-alpine declares VOLUME /data) outlive podman-compose down.
+        # shellcheck disable=SC2086
+        volumes=$(podman inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' $ids 2>/dev/null || true)
+    fi
+    compose down >"$log_dir/compose-down.log" 2>&1 || true
+    ids=$(project_containers)
+    # shellcheck disable=SC2086
+    [[ -z $ids ]] || podman rm -f -v $ids >/dev/null 2>&1 || true
+    for volume in $volumes; do
+        podman volume rm -f "$volume" >/dev/null 2>&1 || true
+    done
+    # podman-compose down leaves the project's network behind.
+    podman network rm -f "${project}_default" >/dev/null 2>&1 || true
+}
+
+dump_stack() {
+    local id name
+    for id in $(project_containers); do
+        name=$(podman inspect --format '{{.Name}}' "$id" 2>/dev/null || echo "$id")
+        log "--- last log lines of $name ($(podman inspect --format '{{.State.Status}}' "$id" 2>/dev/null))"
+        podman logs --tail 15 "$id" 2>&1 | sed 's/^/    | /' || true
+    done
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    set +e
+    if [[ -n $phase_name ]]; then
+        log "failed during: $phase_name"
+    fi
+    if [[ $stack_started == true ]]; then
+        [[ $rc -eq 0 ]] || dump_stack
+        log "bringing the stack down"
+        remove_stack
+    fi
+    [[ -z $work_dir ]] || rm -rf "$work_dir"
+    print_timings
+    print_sizes
+    if [[ $rc -eq 0 ]]; then
+        log "PASS"
+    else
+        log "FAILED (exit $rc); logs in $log_dir"
+    fi
+    exit "$rc"
+}
+
+# ---------------------------------------------------------------- phases
+
+phase_setup() {
+    begin_phase "setup: podman and tools"
+    [[ $(id -u) -eq 0 ]] || fail "run as root (podman with runc and cgroupfs, apt-get)"
+    local missing=() tool package
+    for tool in podman:podman runc:runc debootstrap:debootstrap podman-compose:podman-compose \
+        curl:curl python3:python3; do
+        package=${tool#*:}
+        command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "installing ${missing[*]} with apt-get"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    mkdir -p "$cache_dir" "$log_dir"
+    rm -f "$log_dir"/*.log
+    # CONTAINERS_CONF replaces the system file, so both sections are here (see containers.md).
+    cat >"$cache_dir/containers.conf" <<'EOF'
+[containers]
+default_ulimits = []
+pids_limit = 0
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+EOF
+    export CONTAINERS_CONF=$cache_dir/containers.conf
+    work_dir=$(mktemp -d /tmp/smdemo-container-test.XXXXXX)
+    log "podman $(podman version --format '{{.Client.Version}}'), $(podman-compose version 2>/dev/null | grep -o 'podman-compos.* version *[0-9.]*' | sed 's/composer/compose/; s/  */ /g')"
+    end_phase
+}
+
+phase_check_ports() {
+    begin_phase "check host ports"
+    local port variable
+    for variable in WEB_PORT PLAYLISTS_API_PORT VIDEOS_API_PORT; do
+        port=${!variable}
+        if ! python3 - "$port" <<'EOF'; then
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+except OSError as error:
+    print(f"    {error}")
+    sys.exit(1)
+EOF
+            fail "host port $port ($variable) is in use: the stack publishes it. Free it, or choose another, e.g. $variable=$((port + 8000)) bash tests/container/run.sh"
+        fi
+    done
+    log "ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT are free"
+    end_phase
+}
+
+# A debootstrapped Debian imported as debian:bookworm-slim, slimmed like the official image
+# (no docs, man pages, locales or apt lists; dpkg told to skip them in later installs).
+make_debian_rootfs() {
+    local tarball=$1 rootfs
+    rootfs=$(mktemp -d "$cache_dir/rootfs.XXXXXX")
+    log "debootstrap --variant=minbase bookworm (log: $log_dir/debootstrap.log)"
+    if ! debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian \
+        >"$log_dir/debootstrap.log" 2>&1; then
+        rm -rf "$rootfs"
+        tail -n 20 "$log_dir/debootstrap.log" >&2
+        fail "debootstrap failed"
+    fi
+    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+EOF
+    printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+    chmod 755 "$rootfs/usr/sbin/policy-rc.d"
+    rm -f "$rootfs/etc/apt/sources.list"
+    cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    local root=${rootfs:?}
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    rm -rf "$root"/usr/share/{man,info,groff,lintian,locale}/* \
+        "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
+        "$root"/var/cache/apt/archives/*.deb "$root"/var/log/*.log "${root:?}"/dev/*
+    tar -C "$rootfs" -cf "$tarball.partial" .
+    mv "$tarball.partial" "$tarball"
+    rm -rf "$rootfs"
+}
+
+phase_base_images() {
+    begin_phase "base images"
+    if podman image exists "$debian_image"; then
+        log "$debian_image: present in podman's store, used as it is"
+    else
+        local tarball=$cache_dir/debian-bookworm-slim-rootfs.tar
+        if [[ -s $tarball ]]; then
+            log "$debian_image absent and no registry: importing the cached debootstrap rootfs $tarball"
+        else
+            log "$debian_image absent and no registry: making it with debootstrap (cached in $tarball)"
+            make_debian_rootfs "$tarball"
+        fi
+        # Images built on it inherit the second label: they say they were built on this stand-in.
+        logged debian-import podman import \
+            --change 'CMD ["bash"]' \
+            --change 'LABEL org.opencontainers.image.description="TEST-ONLY: debootstrapped Debian bookworm (minbase) standing in for debian:bookworm-slim"' \
+            --change 'LABEL io.servicemesh-demo.test-base="debootstrapped Debian bookworm, not the official debian:bookworm-slim"' \
+            "$tarball" "$debian_image"
+        log "$debian_image imported from the debootstrapped rootfs"
+    fi
+
+    local standin
+    if podman image exists "$redis_image"; then
+        standin=$(podman image inspect --format "{{index .Labels \"$standin_label\"}}" "$redis_image")
+        if [[ $standin == true ]]; then
+            log "NOTE: $redis_image in podman's store is the TEST-ONLY stand-in built by an earlier run" \
+                "(Debian's redis-server, tests/container/redis-standin.Containerfile), not the official image"
+        else
+            log "$redis_image: present in podman's store, used as it is"
+        fi
+    else
+        log "NOTE: $redis_image is absent and no registry can be reached: building a TEST-ONLY stand-in"
+        log "      from Debian's redis-server (tests/container/redis-standin.Containerfile). It is not the official image."
+        logged redis-standin-build podman build --network=host \
+            -f "$repo/tests/container/redis-standin.Containerfile" -t "$redis_image" "$repo/tests/container"
+    fi
+    end_phase
+}
+
+phase_build() {
+    local service
+    for service in "${services[@]}"; do
+        begin_phase "build servicemesh/$service:$version"
+        # Exactly the user's command, from the repository root.
+        (cd "$repo" && logged "build-$service" podman build --network=host -f Dockerfile \
+            --target "$service" -t "servicemesh/$service:$version" .)
+        end_phase
+    done
+    for service in "${services[@]}"; do
+        image_sizes+=("servicemesh/$service:$version $(podman image inspect --format '{{.Size}}' \
+            "servicemesh/$service:$version" | awk '{ printf "%.1f MB", $1 / 1000000 }')")
+    done
+    print_sizes
+    for service in "${services[@]}"; do
+        local user
+        user=$(podman image inspect --format '{{.Config.User}}' "servicemesh/$service:$version")
+        [[ $user == 10001:10001 ]] || fail "servicemesh/$service:$version runs as '$user', expected 10001:10001"
+    done
+}
+
+stack_answers() {
+    [[ $(http_get "http://127.0.0.1:$WEB_PORT/") == 200 ]] &&
+        [[ $(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video") == 200 ]] &&
+        [[ $(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/") == 200 ]] &&
+        [[ $(header_value X-Videos-Omitted) == 0 ]]
+}
+
+phase_up() {
+    begin_phase "compose up, wait until it answers"
+    volumes_before=$(podman volume ls -q | sort)
+    networks_before=$(podman network ls -q | sort)
+    stack_started=true
+    logged compose-up compose up -d
+    wait_until "$wait_seconds" "the stack answering on ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT" stack_answers
+    end_phase
+}
+
+phase_checks() {
+    begin_phase "checks through the published ports"
+    local status
+
+    status=$(http_get "http://127.0.0.1:$WEB_PORT/")
+    [[ $status == 200 ]] || fail "GET :$WEB_PORT/ answered $status"
+    [[ $(header_value Content-Type) == text/html* ]] || fail "GET :$WEB_PORT/ is '$(header_value Content-Type)', not HTML"
+    grep -qi '<html' "$work_dir/body" || fail "GET :$WEB_PORT/ holds no <html>"
+    log "ok  :$WEB_PORT/ (videos-web) serves the page ($(wc -c <"$work_dir/body") bytes of HTML, X-Version $(header_value X-Version))"
+
+    status=$(http_get "http://127.0.0.1:$WEB_PORT/api/playlists")
+    [[ $status == 200 ]] || fail "GET :$WEB_PORT/api/playlists answered $status"
+    log "ok  :$WEB_PORT/api/playlists (videos-web -> playlists-api -> videos-api): $(check_full_catalog)"
+
+    status=$(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/")
+    [[ $status == 200 ]] || fail "GET :$PLAYLISTS_API_PORT/ answered $status"
+    [[ $(header_value X-Videos-Total) == 9 && $(header_value X-Videos-Omitted) == 0 ]] ||
+        fail "playlists-api headers: X-Videos-Total '$(header_value X-Videos-Total)', X-Videos-Omitted '$(header_value X-Videos-Omitted)'"
+    log "ok  :$PLAYLISTS_API_PORT/ (playlists-api): $(check_full_catalog), X-Videos-Total 9, X-Videos-Omitted 0"
+
+    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
+    [[ $status == 200 ]] || fail "GET :$VIDEOS_API_PORT/$known_video answered $status"
+    python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); assert v["id"] == sys.argv[2] and v["title"], v' \
+        "$work_dir/body" "$known_video" || fail "videos-api's answer for $known_video: $(cat "$work_dir/body")"
+    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/NoSuchVideo")
+    [[ $status == 404 ]] || fail "GET :$VIDEOS_API_PORT/NoSuchVideo answered $status, expected 404"
+    log "ok  :$VIDEOS_API_PORT/$known_video (videos-api) returns the video; an unknown id is 404"
+
+    # The healthchecks compose declares, run by hand (nothing runs them on a machine without systemd).
+    local service id
+    for service in videos-db playlists-db "${services[@]}"; do
+        id=$(service_container "$service")
+        [[ -n $id ]] || fail "no container for $service"
+        podman healthcheck run "$id" >/dev/null 2>&1 || fail "the healthcheck of $service fails"
+    done
+    log "ok  the healthchecks of all five containers pass"
+    end_phase
+}
+
+videos_api_serves_known_video() {
+    [[ $(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video") == 200 ]]
+}
+
+web_serves_full_catalog() {
+    [[ $(http_get "http://127.0.0.1:$WEB_PORT/api/playlists") == 200 ]] && [[ $(count_videos) == 9 ]]
+}
+
+phase_restart_db() {
+    begin_phase "restart videos-db, data comes back"
+    local id started
+    id=$(service_container videos-db)
+    started=$(podman inspect --format '{{.State.StartedAt}}' "$id")
+    logged restart-videos-db podman restart "$id"
+    [[ $(podman inspect --format '{{.State.StartedAt}}' "$id") != "$started" ]] || fail "videos-db was not restarted"
+    wait_until 30 "videos-api answering 200 for $known_video after the restart" videos_api_serves_known_video
+    wait_until 30 "the full catalog through videos-web after the restart" web_serves_full_catalog
+    log "ok  videos-db restarted (nothing persisted, re-seeded at start): videos-api and the catalog are back"
+    end_phase
+}
+
+videos_api_answers() {
+    local status
+    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
+    [[ $status == 200 || $status == 500 ]] &&
+        [[ $(http_get "http://127.0.0.1:$WEB_PORT/") == 200 ]] &&
+        [[ $(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/") == 200 ]]
+}
+
+phase_flaky() {
+    begin_phase "FLAKY=true FLAKY_RATE=0.5"
+    remove_stack
+    FLAKY=true FLAKY_RATE=0.5 logged compose-up-flaky compose up -d
+    wait_until "$wait_seconds" "the FLAKY stack answering" videos_api_answers
+
+    local i status ok=0 failed=0 other=0
+    for i in $(seq 1 40); do
+        status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
+        case $status in
+            200) ok=$((ok + 1)) ;;
+            500) failed=$((failed + 1)) ;;
+            *) other=$((other + 1)) ;;
+        esac
+    done
+    log "    videos-api, 40 calls: $ok x 200, $failed x 500, $other other"
+    [[ $failed -gt 0 ]] || fail "videos-api gave no 500 with FLAKY=true"
+    [[ $ok -gt 0 ]] || fail "videos-api gave no 200 with FLAKY_RATE=0.5"
+    [[ $other -eq 0 ]] || fail "videos-api gave answers other than 200 and 500"
+    log "ok  :$VIDEOS_API_PORT/ (videos-api) fails some calls with 500"
+
+    local partial=0 omitted total shown
+    for i in $(seq 1 10); do
+        status=$(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/")
+        [[ $status == 200 ]] || fail "playlists-api answered $status with FLAKY videos-api (expected partial 200s)"
+        omitted=$(header_value X-Videos-Omitted)
+        total=$(header_value X-Videos-Total)
+        shown=$(count_videos)
+        [[ $total == 9 ]] || fail "X-Videos-Total is '$total', expected 9"
+        [[ $((shown + omitted)) -eq 9 ]] || fail "$shown videos shown + $omitted omitted != 9"
+        ((omitted == 0)) || partial=$((partial + 1))
+    done
+    log "    playlists-api, 10 calls: $partial partial (X-Videos-Omitted > 0, videos shown + omitted = 9)"
+    [[ $partial -gt 0 ]] || fail "playlists-api gave no partial answer with FLAKY videos-api"
+    status=$(http_get "http://127.0.0.1:$WEB_PORT/api/playlists")
+    [[ $status == 200 ]] || fail "videos-web /api/playlists answered $status with FLAKY videos-api"
+    log "ok  :$PLAYLISTS_API_PORT/ (playlists-api) answers partially; videos-web passes it on (X-Videos-Omitted $(header_value X-Videos-Omitted))"
+    end_phase
+}
+
+phase_down() {
+    begin_phase "compose down, nothing left"
+    remove_stack
+    stack_started=false
+    local left
+    left=$(project_containers)
+    [[ -z $left ]] || fail "containers left: $left"
+    left=$(comm -13 <(echo "$networks_before") <(podman network ls -q | sort))
+    [[ -z $left ]] || fail "networks left: $left"
+    # Anonymous volumes carry no project label: compare with the volumes there were before.
+    left=$(comm -13 <(echo "$volumes_before") <(podman volume ls -q | sort))
+    [[ -z $left ]] || fail "volumes left: $left"
+    log "ok  no containers, networks or volumes of project $project are left"
+    end_phase
+}
+
+main() {
+    trap cleanup EXIT
+    # A signal ends the script through exit, so that the EXIT trap still cleans up.
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    local start=$SECONDS
+    log "repository $repo, compose project $project, cache $cache_dir"
+    phase_setup
+    phase_check_ports
+    phase_base_images
+    phase_build
+    phase_up
+    phase_checks
+    phase_restart_db
+    phase_flaky
+    phase_down
+    log "all checks passed in $((SECONDS - start))s"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+fi
