@@ -1,0 +1,118 @@
+'use strict';
+// The rendered workloads run for real, as local processes:
+// - the databases with the Deployments' command and env (redis-seeded.sh on the seed file), and
+//   their exec readiness probe answering once seeded (needs redis-server and redis-cli);
+// - with SERVICE_BIN_DIR pointing at built executables (build/release/services), the three
+//   services with the rendered env (ports moved to free loopback ports, Service host names to
+//   127.0.0.1): the probe paths answer on the admin port, the env wires the services together,
+//   and SIGTERM turns readiness off while SHUTDOWN_DELAY_MS keeps the process serving.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const m = require('../lib/manifests');
+const L = require('../lib/local');
+const { contract } = require('../lib/contract');
+
+const C = contract();
+const objects = m.render('deploy/kubernetes/base');
+const haveRedis = L.commandExists('redis-server') && L.commandExists('redis-cli');
+const binDir = process.env.SERVICE_BIN_DIR;
+
+async function probeExec(db) {
+    const r = require('node:child_process').spawnSync(db.probe[0], db.probe.slice(1), { encoding: 'utf8', timeout: 2000 });
+    return r.status === 0 && /PONG/.test(r.stdout);
+}
+
+test('databases start as their Deployments say and their probe passes once seeded',
+    { skip: haveRedis ? false : 'redis-server/redis-cli not installed' }, async () => {
+        const plan = await L.planPorts(objects);
+        const dbs = await L.startDatabases(objects, plan, L.tmpDir('manifest-db-'));
+        try {
+            for (const db of dbs) await L.until(`${db.name} readiness probe (${db.output})`, () => probeExec(db), 10000);
+            const [pl] = dbs.filter((d) => d.name === 'playlists-db');
+            const [vd] = dbs.filter((d) => d.name === 'videos-db');
+            const cli = (port, ...args) => require('node:child_process').spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+            assert.equal(JSON.parse(cli(pl.port, 'GET', 'playlists')).length, 4);
+            assert.equal(Number(cli(vd.port, 'DBSIZE')), 9);
+        } finally {
+            for (const db of dbs) await L.stop(db);
+        }
+    });
+
+test('services run with the rendered env: probes answer on the admin port, the env wires them together, SIGTERM drains',
+    { skip: binDir ? false : 'set SERVICE_BIN_DIR to the built executables (e.g. build/release/services) to run this' }, async () => {
+        const plan = await L.planPorts(objects);
+        const procs = [];
+        const dbs = haveRedis ? await L.startDatabases(objects, plan, L.tmpDir('manifest-svc-')) : [];
+        try {
+            for (const db of dbs) await L.until(`${db.name} ready`, () => probeExec(db), 10000);
+            const services = m.workloads(objects).filter((w) => m.ourService(w.containers[0].image));
+            assert.equal(services.length, 3);
+            for (const w of services) {
+                const c = w.containers[0];
+                const exe = L.executable(binDir, m.ourService(c.image).service);
+                assert.ok(exe, `no executable for ${c.name} in ${binDir}`);
+                const env = { PATH: process.env.PATH, ...L.localEnv(c, w.name, plan) };
+                const proc = L.start(w.name, exe, [], env);
+                proc.admin = `http://127.0.0.1:${env.ADMIN_PORT}`;
+                proc.http = `http://127.0.0.1:${env.PORT}`;
+                proc.env = env;
+                proc.container = c;
+                procs.push(proc);
+            }
+            for (const p of procs) {
+                const live = p.container.livenessProbe.httpGet.path;
+                const ready = p.container.readinessProbe.httpGet.path;
+                await L.until(`${p.name} ${live} (${p.output.slice(-500)})`, async () => (await L.get(p.admin + live)).status === 200);
+                if (haveRedis) {
+                    await L.until(`${p.name} ${ready} (${p.output.slice(-500)})`, async () => (await L.get(p.admin + ready)).status === 200);
+                } else {
+                    assert.ok([200, 503].includes((await L.get(p.admin + ready)).status), `${p.name} ${ready}`);
+                }
+                // The admin port is where the probes go, not the serving port.
+                assert.equal(p.env.ADMIN_PORT !== p.env.PORT, true);
+                assert.ok([200, 404].includes((await L.get(`${p.admin}/metrics`)).status));
+            }
+            const web = procs.find((p) => p.name === 'videos-web');
+            if (haveRedis) {
+                // videos-web -> PLAYLISTS_API_URL -> playlists-api -> VIDEOS_API_URL -> videos-api
+                // -> REDIS_HOST: the whole chain as the rendered env wires it.
+                const r = await L.until('catalog through videos-web', async () => {
+                    const x = await L.get(`${web.http}/api/playlists`);
+                    return x.status === 200 && x;
+                });
+                const playlists = JSON.parse(r.body);
+                assert.equal(playlists.length, 4);
+                assert.equal(playlists.reduce((n, p) => n + p.videos.length, 0), 9);
+            }
+            const config = await L.get(`${web.http}/config.json`);
+            assert.equal(config.status, 200);
+            assert.equal(JSON.parse(config.body).version, web.env.VERSION);
+            const page = await L.get(`${web.http}/`);
+            assert.equal(page.status, 200);
+
+            // Graceful shutdown as the pod would see it: not ready at once, still serving during
+            // SHUTDOWN_DELAY_MS, gone with exit 0 within terminationGracePeriodSeconds.
+            const sentAt = Date.now();
+            for (const p of procs) p.child.kill('SIGTERM');
+            for (const p of procs) {
+                const ready = p.container.readinessProbe.httpGet.path;
+                await L.until(`${p.name} not ready after SIGTERM`, async () => (await L.get(p.admin + ready)).status === 503, 2000, 50);
+                const delay = Number(p.env.SHUTDOWN_DELAY_MS ?? C.common.SHUTDOWN_DELAY_MS);
+                if (Date.now() - sentAt < delay - 1000) {
+                    assert.equal(p.exited, null, `${p.name} exited before SHUTDOWN_DELAY_MS`);
+                    assert.equal((await L.get(p.admin + p.container.livenessProbe.httpGet.path)).status, 200, `${p.name} stays live while draining`);
+                }
+            }
+            const grace = m.named(objects, 'Deployment', 'videos-api').spec.template.spec.terminationGracePeriodSeconds * 1000;
+            for (const p of procs) {
+                const exited = await L.within(p.exit, grace);
+                assert.ok(exited, `${p.name} still running after terminationGracePeriodSeconds`);
+                assert.deepEqual(exited, { code: 0, signal: null }, `${p.name} exit (${p.output.slice(-500)})`);
+            }
+            assert.ok(Date.now() - sentAt >= Number(procs[0].env.SHUTDOWN_DELAY_MS) - 200, 'SHUTDOWN_DELAY_MS honoured');
+        } finally {
+            for (const p of procs) await L.stop(p);
+            for (const db of dbs) await L.stop(db);
+        }
+    });

@@ -1,0 +1,55 @@
+'use strict';
+// Every rendered object validates against its schema: Kubernetes, Gateway API and Istio models,
+// Linkerd's CRDs; unknown (misspelt) fields are errors everywhere.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const m = require('../lib/manifests');
+const { validateObject, prepare } = require('../lib/validate');
+
+const renderings = () => m.findKustomizations().map((dir) => [dir, m.render(dir)]);
+
+test('every rendered object validates against its schema, unknown fields rejected', () => {
+    const all = renderings();
+    prepare(all.flatMap(([, objects]) => objects));
+    const problems = [];
+    let count = 0;
+    for (const [dir, objects] of all) {
+        for (const o of objects) {
+            count++;
+            for (const p of validateObject(o)) problems.push(`${dir}: ${p}`);
+        }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(count > 100, `only ${count} objects checked`);
+});
+
+test('the validator itself catches wrong types, bad enums and misspelt fields', () => {
+    const copy = (o) => JSON.parse(JSON.stringify(o));
+    const base = m.render('deploy/kubernetes/base');
+    const istio = m.render('deploy/kubernetes/overlays/istio-api');
+    const linkerd = m.render('deploy/kubernetes/overlays/linkerd');
+    const legacy = m.render('deploy/kubernetes/overlays/linkerd/legacy');
+    prepare([...base, ...istio, ...linkerd]);
+    const expectProblem = (obj, mutate, pattern) => {
+        const o = copy(obj);
+        mutate(o);
+        const problems = validateObject(o);
+        assert.ok(problems.some((p) => pattern.test(p)), `expected ${pattern} in ${JSON.stringify(problems)}`);
+    };
+    const dep = m.named(base, 'Deployment', 'videos-api');
+    expectProblem(dep, (o) => { o.spec.template.spec.containers[0].readinesProbe = {}; }, /readinesProbe: unknown field/);
+    expectProblem(dep, (o) => { o.spec.template.metadata.annotation = {}; }, /metadata\.annotation: unknown field/);
+    expectProblem(dep, (o) => { o.spec.template.spec.containers[0].ports[0].containerPort = '10010'; }, /containerPort must be integer/);
+    expectProblem(dep, (o) => { delete o.spec.template.spec.containers[0].name; }, /required property name/);
+    const stripping = m.named(m.render('deploy/kubernetes/overlays/istio'), 'HTTPRoute', 'home');
+    expectProblem(stripping, (o) => { o.spec.rules[0].filters[0].urlRewrite.path.type = 'ReplacePrefix'; }, /allowed values/);
+    expectProblem(m.named(base, 'HTTPRoute', 'home'), (o) => { o.spec.rules[0].backendRef = []; }, /backendRef: unknown field/);
+    expectProblem(m.named(istio, 'VirtualService', 'videos-api'), (o) => { o.spec.http[0].retries.retryon = '5xx'; }, /retryon: unknown field/);
+    expectProblem(m.named(istio, 'VirtualService', 'servicemesh'), (o) => { o.spec.http[0].match[0].headers.cookie.regx = 'x'; }, /regx: unknown field/);
+    expectProblem(m.named(istio, 'AuthorizationPolicy', 'videos-api'), (o) => { o.spec.action = 'PERMIT'; }, /allowed values/);
+    expectProblem(m.named(linkerd, 'Server', 'videos-api-http'), (o) => { o.spec.proxyProtocl = 'HTTP/1'; }, /additional properties \(proxyProtocl\)/);
+    expectProblem(m.named(linkerd, 'MeshTLSAuthentication', 'playlists-api'), (o) => { o.spec.identities = ['*']; }, /oneOf/);
+    expectProblem(legacy[0], (o) => { o.spec.routes[0].isRetriable = true; }, /additional properties \(isRetriable\)/);
+    expectProblem(legacy[0], (o) => { o.spec.retryBudget.retryRatio = '0.2'; }, /must be number/);
+    expectProblem({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, () => {}, /no schema model/);
+});
