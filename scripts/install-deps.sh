@@ -9,7 +9,7 @@ packages=(g++ cmake make pkg-config libboost1.81-dev libhiredis-dev nlohmann-jso
           libspdlog-dev libfmt-dev libgtest-dev redis-server redis-tools curl ca-certificates)
 if [ "$purpose" = test ]; then
     packages+=(clang libclang-rt-14-dev nodejs npm chromium nginx-light wrk python3
-               podman runc debootstrap podman-compose procps iproute2)
+               podman runc debootstrap podman-compose procps iproute2 busybox)
 fi
 
 missing=()

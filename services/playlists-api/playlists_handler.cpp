@@ -49,7 +49,8 @@ asio::awaitable<http_response> playlists_handler::operator()(const http_request&
 
 asio::awaitable<http_response> playlists_handler::answer(const http_request& request,
                                                          request_context& context) {
-    if (target_path(request.target()) != "/") {
+    // "/api/playlists" too: the entry may route the page's data request here unstripped.
+    if (const auto path = target_path(request.target()); path != "/" && path != "/api/playlists") {
         context.route = "other";
         co_return json_error(request, http::status::not_found, "not found: ask for /");
     }

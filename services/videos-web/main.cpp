@@ -23,11 +23,25 @@ std::string read_version(const settings_reader& reader) {
     return version;
 }
 
+std::string read_base_path(const settings_reader& reader) {
+    std::string base = reader.text("BASE_PATH", "");
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    const bool ok = base.empty() || (base.front() == '/' && base.size() <= 100 &&
+                                     base.find_first_of("?#% \\\t") == std::string::npos);
+    if (!ok) {
+        throw settings_error("BASE_PATH", "must be a path such as /home", base);
+    }
+    return base;
+}
+
 void set_up(const settings_reader& reader, service_runtime& runtime) {
     const std::uint16_t port = reader.port("PORT", 8080);
     const http_url playlists_api = reader.url("PLAYLISTS_API_URL", "http://playlists-api");
     const videos_web::web_settings settings{
-        read_version(reader), reader.milliseconds("PLAYLISTS_API_TIMEOUT_MS", 5000, 1, 600000)};
+        read_version(reader), reader.milliseconds("PLAYLISTS_API_TIMEOUT_MS", 5000, 1, 600000),
+        read_base_path(reader)};
     const std::string web_root = reader.text("WEB_ROOT", "web");
     const auto& site = [&]() -> const videos_web::static_site& {
         try {

@@ -59,6 +59,18 @@ std::string_view content_type_for(std::string_view path) {
     return "application/octet-stream";
 }
 
+std::string strip_base_path(std::string_view target, std::string_view base_path) {
+    if (base_path.empty() || target.substr(0, base_path.size()) != base_path) {
+        return std::string(target);
+    }
+    const std::string_view rest = target.substr(base_path.size());
+    if (rest.empty() || rest.front() == '?' || rest.front() == '#') {
+        return "/" + std::string(rest);
+    }
+    // "/homepage" is not under "/home".
+    return std::string(rest.front() == '/' ? rest : target);
+}
+
 std::optional<std::string> resolve_static_path(std::string_view target) {
     const std::string_view raw = meshdemo::target_path(target);
     if (raw.empty() || raw.front() != '/' || raw.find("%2f") != std::string_view::npos ||

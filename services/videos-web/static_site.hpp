@@ -41,6 +41,14 @@ private:
  */
 std::optional<std::string> resolve_static_path(std::string_view target);
 
+/**
+ * The request target without the site's path prefix (BASE_PATH, e.g. "/home"), so that the site
+ * answers both behind a proxy that strips the prefix and behind one that does not:
+ * "/home" and "/home/" become "/", "/home/app.js?x" becomes "/app.js?x". Targets outside the
+ * prefix are returned unchanged; an empty prefix changes nothing.
+ */
+std::string strip_base_path(std::string_view target, std::string_view base_path);
+
 /** The Content-Type for a file name, by extension. */
 std::string_view content_type_for(std::string_view path);
 

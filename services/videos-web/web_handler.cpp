@@ -29,7 +29,8 @@ asio::awaitable<http_response> web_handler::answer(const http_request& request,
         response.set(http::field::allow, "GET, HEAD");
         co_return response;
     }
-    const std::string_view path = target_path(request.target());
+    const std::string target = strip_base_path(request.target(), settings_.base_path);
+    const std::string_view path = target_path(target);
     if (path == "/api/playlists" || path == "/api/playlists/") {
         context.route = "/api/playlists";
         co_return co_await forward_playlists(request, context);
@@ -40,7 +41,7 @@ asio::awaitable<http_response> web_handler::answer(const http_request& request,
         response.set(http::field::cache_control, "no-store");
         co_return response;
     }
-    co_return serve_file(request, context);
+    co_return serve_file(request, target, context);
 }
 
 asio::awaitable<http_response> web_handler::forward_playlists(const http_request& request,
@@ -71,8 +72,9 @@ asio::awaitable<http_response> web_handler::forward_playlists(const http_request
     co_return response;
 }
 
-http_response web_handler::serve_file(const http_request& request, request_context& context) const {
-    const auto relative = resolve_static_path(request.target());
+http_response web_handler::serve_file(const http_request& request, std::string_view target,
+                                      request_context& context) const {
+    const auto relative = resolve_static_path(target);
     const static_file* file = relative ? site_.find(*relative) : nullptr;
     if (file == nullptr) {
         return json_error(request, http::status::not_found, "not found");

@@ -333,28 +333,27 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds timeout) {
     asio::io_context io;
     std::string received;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            beast::tcp_stream stream(io);
-            stream.expires_after(timeout);
-            auto [ec] = co_await stream.async_connect(
-                tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_nothrow);
-            if (ec) {
+    // A named lambda: the coroutine refers to its captures, which must outlive io.run().
+    auto exchange = [&]() -> asio::awaitable<void> {
+        beast::tcp_stream stream(io);
+        stream.expires_after(timeout);
+        auto [ec] = co_await stream.async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_nothrow);
+        if (ec) {
+            co_return;
+        }
+        co_await asio::async_write(stream, asio::buffer(bytes), use_nothrow);
+        char chunk[4096];
+        for (;;) {
+            auto [read_error, n] =
+                co_await stream.async_read_some(asio::buffer(chunk), use_nothrow);
+            received.append(chunk, n);
+            if (read_error) {
                 co_return;
             }
-            co_await asio::async_write(stream, asio::buffer(bytes), use_nothrow);
-            char chunk[4096];
-            for (;;) {
-                auto [read_error, n] =
-                    co_await stream.async_read_some(asio::buffer(chunk), use_nothrow);
-                received.append(chunk, n);
-                if (read_error) {
-                    co_return;
-                }
-            }
-        }(),
-        asio::detached);
+        }
+    };
+    asio::co_spawn(io, exchange(), asio::detached);
     io.run();
     return received;
 }

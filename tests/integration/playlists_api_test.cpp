@@ -144,6 +144,14 @@ TEST(PlaylistsApi, RedisDownGives503ThenRecovers) {
         eventually([&] { return http_get(stack.playlists.port(), "/").status == 200; }, 10s));
 }
 
+TEST(PlaylistsApi, AlsoAnswersAtTheUnstrippedEntryPath) {
+    catalog_stack stack;
+    const answer root = http_get(stack.playlists.port(), "/");
+    const answer unstripped = http_get(stack.playlists.port(), "/api/playlists");
+    EXPECT_EQ(unstripped.status, 200u);
+    EXPECT_EQ(unstripped.body, root.body);
+}
+
 TEST(PlaylistsApi, UnknownPathsAndMethods) {
     catalog_stack stack;
     EXPECT_EQ(http_get(stack.playlists.port(), "/nope").status, 404u);

@@ -142,3 +142,15 @@ TEST(VideosWeb, MissingWebRootStopsStartUp) {
     EXPECT_NE(process.log().find("WEB_ROOT"), std::string::npos);
     fs::remove_all(dir);
 }
+
+TEST(VideosWeb, AnswersUnderItsBasePathAsWellAsAtTheRoot) {
+    site_fixture site;
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()}, {"BASE_PATH", "/home/"}});
+    const std::string index = http_get(web.port(), "/").body;
+    EXPECT_EQ(http_get(web.port(), "/home").body, index);
+    EXPECT_EQ(http_get(web.port(), "/home/").body, index);
+    EXPECT_EQ(http_get(web.port(), "/home/app.js").body, "console.log(1)");
+    EXPECT_EQ(http_get(web.port(), "/app.js").body, "console.log(1)");
+    EXPECT_EQ(http_get(web.port(), "/homepage").status, 404u);
+    EXPECT_EQ(http_get(web.port(), "/home/../secret.txt").status, 404u);
+}

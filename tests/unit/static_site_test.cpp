@@ -53,3 +53,13 @@ TEST(StaticSite, ContentTypes) {
     EXPECT_EQ(content_type_for("a.png"), "image/png");
     EXPECT_EQ(content_type_for("dir.x/noext"), "application/octet-stream");
 }
+
+TEST(StaticPath, BasePathIsStrippedOnlyWhenItIsAPrefixOfWholeSegments) {
+    EXPECT_EQ(strip_base_path("/home", "/home"), "/");
+    EXPECT_EQ(strip_base_path("/home/", "/home"), "/");
+    EXPECT_EQ(strip_base_path("/home?reload=5", "/home"), "/?reload=5");
+    EXPECT_EQ(strip_base_path("/home/app.js?x", "/home"), "/app.js?x");
+    EXPECT_EQ(strip_base_path("/homepage", "/home"), "/homepage");
+    EXPECT_EQ(strip_base_path("/app.js", "/home"), "/app.js");
+    EXPECT_EQ(strip_base_path("/home/app.js", ""), "/home/app.js");
+}
