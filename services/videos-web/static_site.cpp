@@ -65,7 +65,9 @@ std::string strip_base_path(std::string_view target, std::string_view base_path)
     }
     const std::string_view rest = target.substr(base_path.size());
     if (rest.empty() || rest.front() == '?' || rest.front() == '#') {
-        return "/" + std::string(rest);
+        std::string root(1, '/');
+        root.append(rest);
+        return root;
     }
     // "/homepage" is not under "/home".
     return std::string(rest.front() == '/' ? rest : target);
