@@ -11,11 +11,8 @@ request_handler make_admin_handler(admin_state state) {
         const std::string_view path = target_path(request.target());
         context.route =
             path == "/healthz" || path == "/readyz" || path == "/metrics" ? path : "other";
-        if (request.method() != http::verb::get && request.method() != http::verb::head) {
-            auto response =
-                json_error(request, http::status::method_not_allowed, "method not allowed");
-            response.set(http::field::allow, "GET, HEAD");
-            co_return response;
+        if (!is_get_or_head(request)) {
+            co_return method_not_allowed(request);
         }
         if (path == "/healthz") {
             co_return json_response(request, http::status::ok, R"({"status":"alive"})");

@@ -23,4 +23,14 @@ http_response json_error(const http_request& request, http::status status,
     return json_response(request, status, json_error_body(message));
 }
 
+bool is_get_or_head(const http_request& request) {
+    return request.method() == http::verb::get || request.method() == http::verb::head;
+}
+
+http_response method_not_allowed(const http_request& request) {
+    auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
+    response.set(http::field::allow, "GET, HEAD");
+    return response;
+}
+
 } // namespace meshdemo

@@ -37,14 +37,7 @@ playlists_handler::playlists_handler(redis_client& redis, http_client& videos,
 asio::awaitable<http_response> playlists_handler::operator()(const http_request& request,
                                                              request_context& context) {
     context.route = "/";
-    if (debug_cors_ && request.method() == http::verb::options) {
-        co_return cors_preflight(request);
-    }
-    http_response response = co_await answer(request, context);
-    if (debug_cors_) {
-        add_debug_cors_headers(response);
-    }
-    co_return response;
+    return with_debug_cors(debug_cors_, request, [&] { return answer(request, context); });
 }
 
 asio::awaitable<http_response> playlists_handler::answer(const http_request& request,
@@ -54,10 +47,8 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
         context.route = "other";
         co_return json_error(request, http::status::not_found, "not found: ask for /");
     }
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
-        response.set(http::field::allow, "GET, HEAD");
-        co_return response;
+    if (!is_get_or_head(request)) {
+        co_return method_not_allowed(request);
     }
 
     const redis_reply stored = co_await redis_.get("playlists");

@@ -21,22 +21,13 @@ videos_handler::videos_handler(redis_client& redis, fault_injector& faults, vide
 asio::awaitable<http_response> videos_handler::operator()(const http_request& request,
                                                           request_context& context) {
     context.route = "/{id}";
-    if (debug_cors_ && request.method() == http::verb::options) {
-        co_return cors_preflight(request);
-    }
-    http_response response = co_await answer(request, context);
-    if (debug_cors_) {
-        add_debug_cors_headers(response);
-    }
-    co_return response;
+    return with_debug_cors(debug_cors_, request, [&] { return answer(request, context); });
 }
 
 asio::awaitable<http_response> videos_handler::answer(const http_request& request,
                                                       request_context& context) {
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
-        response.set(http::field::allow, "GET, HEAD");
-        co_return response;
+    if (!is_get_or_head(request)) {
+        co_return method_not_allowed(request);
     }
     const video_id_request video = parse_video_id(request.target());
     if (video.status != http::status::ok) {

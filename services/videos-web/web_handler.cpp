@@ -24,10 +24,8 @@ asio::awaitable<http_response> web_handler::operator()(const http_request& reque
 
 asio::awaitable<http_response> web_handler::answer(const http_request& request,
                                                    request_context& context) {
-    if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto response = json_error(request, http::status::method_not_allowed, "method not allowed");
-        response.set(http::field::allow, "GET, HEAD");
-        co_return response;
+    if (!is_get_or_head(request)) {
+        co_return method_not_allowed(request);
     }
     const std::string target = strip_base_path(request.target(), settings_.base_path);
     const std::string_view path = target_path(target);

@@ -14,7 +14,7 @@ namespace videos_web {
 struct web_settings {
     std::string version = "v1";                  ///< VERSION: which page variant this is
     std::chrono::milliseconds api_timeout{5000}; ///< PLAYLISTS_API_TIMEOUT_MS
-    std::string base_path;                       ///< BASE_PATH: a path prefix the site also answers under
+    std::string base_path; ///< BASE_PATH: a path prefix the site also answers under
 };
 
 /**
@@ -35,7 +35,8 @@ private:
     meshdemo::asio::awaitable<meshdemo::http_response>
     forward_playlists(const meshdemo::http_request& request,
                       const meshdemo::request_context& context);
-    meshdemo::http_response serve_file(const meshdemo::http_request& request, std::string_view target,
+    meshdemo::http_response serve_file(const meshdemo::http_request& request,
+                                       std::string_view target,
                                        meshdemo::request_context& context) const;
 
     const static_site& site_;

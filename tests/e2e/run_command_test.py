@@ -13,10 +13,19 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count):
+    """count consecutive free loopback ports, below the kernel's ephemeral range (32768+), where
+    outgoing connections of a busy machine could take them between our check and the bind."""
+    import random
+    while True:
+        base = random.randrange(20000, 32000 - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return list(range(base, base + count))
+        except OSError:
+            continue
 
 
 def descendants(pid):
@@ -47,25 +56,27 @@ def alive(pid):
 
 
 def main():
-    ports = {name: free_port() for name in ("WEB_PORT", "PLAYLISTS_API_PORT", "VIDEOS_API_PORT",
-                                            "PLAYLISTS_DB_PORT", "VIDEOS_DB_PORT")}
-    admin = free_port()
-    while any(p in ports.values() for p in (admin, admin + 1, admin + 2)):
-        admin = free_port()
+    block = free_ports(8)
+    names = ("WEB_PORT", "PLAYLISTS_API_PORT", "VIDEOS_API_PORT", "PLAYLISTS_DB_PORT", "VIDEOS_DB_PORT")
+    ports = dict(zip(names, block))
+    admin = block[5]  # admin ports: block[5], block[6], block[7]
     env = dict(os.environ, ADMIN_PORT_BASE=str(admin), **{k: str(v) for k, v in ports.items()})
     run = subprocess.Popen([os.path.join(REPO, "scripts", "run.sh")], env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
     started = []
+    output = []
     try:
         deadline = time.time() + 600
         for line in run.stdout:
+            output.append(line)
             if "The catalog is running" in line:
                 print(line.strip())
                 break
             if time.time() > deadline:
                 raise AssertionError("run.sh did not start in time")
         else:
-            raise AssertionError(f"run.sh ended before the catalog ran (exit {run.wait()})")
+            raise AssertionError(f"run.sh ended before the catalog ran (exit {run.wait()}):\n"
+                                 + "".join(output[-30:]))
         started = descendants(run.pid)
         base = f"http://127.0.0.1:{ports['WEB_PORT']}"
         page = urllib.request.urlopen(base + "/", timeout=5)

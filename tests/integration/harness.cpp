@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -34,9 +35,21 @@ using tcp = asio::ip::tcp;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 std::uint16_t free_port() {
+    // Below the kernel's ephemeral range (32768+): there, an outgoing connection of a busy machine
+    // could take the port between this check and the service's bind.
+    thread_local std::mt19937 random{std::random_device{}()};
     asio::io_context io;
-    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    return acceptor.local_endpoint().port();
+    for (;;) {
+        const auto port =
+            static_cast<std::uint16_t>(std::uniform_int_distribution<int>(20000, 32000)(random));
+        tcp::acceptor acceptor(io);
+        boost::system::error_code ec;
+        acceptor.open(tcp::v4(), ec);
+        acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+        if (!ec) {
+            return port;
+        }
+    }
 }
 
 std::string make_temp_dir(const std::string& prefix) {

@@ -45,6 +45,12 @@ http_response make_response(const http_request& request, http::status status, st
 /** A JSON response. */
 http_response json_response(const http_request& request, http::status status, std::string body);
 
+/** Whether the request is a GET or a HEAD, the only methods our routes take. */
+bool is_get_or_head(const http_request& request);
+
+/** 405 with Allow: GET, HEAD. */
+http_response method_not_allowed(const http_request& request);
+
 /** A JSON error response: {"error": message}. */
 http_response json_error(const http_request& request, http::status status,
                          std::string_view message);
