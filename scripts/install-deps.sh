@@ -8,8 +8,13 @@ purpose=${1:-run}
 packages=(g++ cmake make pkg-config libboost1.81-dev libhiredis-dev nlohmann-json3-dev
           libspdlog-dev libfmt-dev libgtest-dev redis-server redis-tools curl ca-certificates)
 if [ "$purpose" = test ]; then
-    packages+=(clang libclang-rt-14-dev nodejs npm chromium nginx-light wrk python3
+    packages+=(clang libclang-rt-14-dev chromium nginx-light wrk python3
                podman runc debootstrap podman-compose procps iproute2 busybox)
+    # Node.js may come from elsewhere (NodeSource's nodejs bundles npm and conflicts with
+    # Debian's npm package): install Debian's only when there is no node or npm at all.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        packages+=(nodejs npm)
+    fi
 fi
 
 missing=()
