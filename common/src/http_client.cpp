@@ -7,6 +7,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
+
 namespace meshdemo {
 
 namespace {
@@ -23,8 +25,51 @@ call_result failed(const boost::system::error_code& ec, std::string_view during)
 
 } // namespace
 
-http_client::http_client(asio::io_context& io, http_url peer, std::size_t max_idle_connections)
-    : io_(io), peer_(std::move(peer)), max_idle_(max_idle_connections), resolver_(io) {}
+/** Holds one of the client's connections for as long as a call lives. */
+class http_client::connection_slot {
+public:
+    explicit connection_slot(http_client& client) : client_(client) {}
+    ~connection_slot() { client_.release(); }
+    connection_slot(const connection_slot&) = delete;
+    connection_slot& operator=(const connection_slot&) = delete;
+
+private:
+    http_client& client_;
+};
+
+http_client::http_client(asio::io_context& io, http_url peer, std::size_t max_connections)
+    : io_(io), peer_(std::move(peer)), max_connections_(std::max<std::size_t>(max_connections, 1)),
+      resolver_(io) {}
+
+asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point deadline) {
+    if (in_use_ < max_connections_) {
+        ++in_use_;
+        co_return true;
+    }
+    asio::steady_timer wake(io_, deadline);
+    waiting_.push_back(&wake);
+    auto [ec] = co_await wake.async_wait(use_nothrow);
+    if (ec == asio::error::operation_aborted) {
+        co_return true; // release() handed its connection over to us
+    }
+    if (const auto self = std::find(waiting_.begin(), waiting_.end(), &wake);
+        self != waiting_.end()) {
+        waiting_.erase(self);
+    }
+    co_return false;
+}
+
+void http_client::release() {
+    while (!waiting_.empty()) {
+        asio::steady_timer* next = waiting_.front();
+        waiting_.pop_front();
+        if (next->cancel() > 0) {
+            return; // handed over: in_use_ stays as it is
+        }
+        // That waiter's deadline passed already; its wake-up is on the way: try the next one.
+    }
+    --in_use_;
+}
 
 asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
                                                   std::chrono::steady_clock::time_point deadline) {
@@ -54,6 +99,18 @@ asio::awaitable<call_result> http_client::get(std::string_view path, const heade
     }
     request.keep_alive(true);
 
+    if (!co_await acquire(deadline)) {
+        call_result waited;
+        waited.failure = call_failure::timeout;
+        waited.error = "no free connection to " + peer_.authority() + " in time";
+        co_return waited;
+    }
+    const connection_slot slot(*this);
+    co_return co_await exchange(request, deadline);
+}
+
+asio::awaitable<call_result> http_client::exchange(http_request& request,
+                                                   std::chrono::steady_clock::time_point deadline) {
     for (int attempt = 0;; ++attempt) {
         const bool pooled = !idle_.empty() && attempt == 0;
         beast::tcp_stream stream = [&] {
@@ -95,7 +152,7 @@ asio::awaitable<call_result> http_client::get(std::string_view path, const heade
         call_result result;
         result.response = parser.release();
         if (result.response.keep_alive() && !result.response.need_eof() && buffer.size() == 0 &&
-            idle_.size() < max_idle_) {
+            idle_.size() < max_connections_) {
             stream.expires_never();
             idle_.push_back(std::move(stream));
         }

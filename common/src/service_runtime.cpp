@@ -68,13 +68,24 @@ service_runtime::service_runtime(std::string service, runtime_settings settings)
     : service_(std::move(service)), settings_(settings) {
     raise_open_file_limit();
     for (std::size_t i = 0; i < settings_.threads; ++i) {
-        workers_.push_back(std::make_unique<asio::io_context>(1));
+        workers_.push_back(std::make_unique<worker_context>(1));
     }
     metrics_.add_info("build_info", "Version of the running service.",
                       {{"service", service_}, {"version", MESHDEMO_VERSION}});
 }
 
-service_runtime::~service_runtime() = default;
+service_runtime::~service_runtime() {
+    signals_.reset();
+    admin_server_.reset();
+    main_server_.reset();
+    // Coroutines still suspended (requests cut off by the grace period) hold guards that call
+    // into owned objects (e.g. a connection slot of an http_client): end them while those
+    // objects exist, then the objects, then (as members) the io_contexts.
+    for (auto& worker : workers_) {
+        worker->drop_pending_work();
+    }
+    owned_.clear();
+}
 
 void service_runtime::serve(std::uint16_t port, std::vector<std::string> routes,
                             const std::function<request_handler(std::size_t)>& make_handler) {

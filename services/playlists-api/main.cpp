@@ -15,8 +15,8 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
     const playlists_api::fanout_settings fanout{
         reader.milliseconds("VIDEOS_API_TIMEOUT_MS", 1000, 1, 600000),
         static_cast<std::size_t>(reader.integer("FANOUT_LIMIT", 32, 1, 1024))};
-    const auto pool_size =
-        static_cast<std::size_t>(reader.integer("VIDEOS_API_POOL_SIZE", 256, 0, 65536));
+    const auto connections =
+        static_cast<std::size_t>(reader.integer("VIDEOS_API_CONNECTIONS", 64, 1, 65536));
     const bool debug_cors = reader.text("ENVIRONMENT", "") == "DEBUG";
 
     const auto counters = playlists_api::add_playlists_metrics(runtime.metrics());
@@ -24,7 +24,7 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
     std::vector<http_client*> videos;
     for (std::size_t i = 0; i < runtime.worker_count(); ++i) {
         videos.push_back(
-            &runtime.make_owned<http_client>(runtime.worker(i), videos_api, pool_size));
+            &runtime.make_owned<http_client>(runtime.worker(i), videos_api, connections));
     }
     runtime.serve(port, {"/", "other"}, [&](std::size_t worker) -> request_handler {
         auto& handler = runtime.make_owned<playlists_api::playlists_handler>(

@@ -1,13 +1,35 @@
 #include "playlist_catalog.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <unordered_map>
 
 namespace playlists_api {
 
 using nlohmann::json;
 
+namespace {
+
+/** {"k":v,...,"videos":[ with the playlist's other fields in their (sorted) order. */
+std::string head_of(const json& playlist) {
+    std::string head = "{";
+    for (const auto& [key, value] : playlist.items()) {
+        if (key == "videos") {
+            continue;
+        }
+        head += json(key).dump(-1, ' ', false, json::error_handler_t::replace);
+        head += ':';
+        head += value.dump(-1, ' ', false, json::error_handler_t::replace);
+        head += ',';
+    }
+    head += R"("videos":[)";
+    return head;
+}
+
+} // namespace
+
 std::variant<playlist_plan, std::string> read_playlists(std::string_view stored) {
-    json playlists = json::parse(stored, nullptr, false);
+    const json playlists = json::parse(stored, nullptr, false);
     if (playlists.is_discarded()) {
         return std::string("stored playlists are not valid JSON");
     }
@@ -15,74 +37,73 @@ std::variant<playlist_plan, std::string> read_playlists(std::string_view stored)
         return std::string("stored playlists are not a JSON array");
     }
     playlist_plan plan;
-    std::unordered_map<std::string, bool> seen;
+    std::unordered_map<std::string, std::size_t> index_of;
     for (const auto& playlist : playlists) {
         if (!playlist.is_object()) {
             return std::string("a stored playlist is not a JSON object");
         }
+        playlist_layout layout{head_of(playlist), {}};
         const auto videos = playlist.find("videos");
-        if (videos == playlist.end() || videos->is_null()) {
-            continue;
-        }
-        if (!videos->is_array()) {
-            return std::string("a stored playlist's videos are not a JSON array");
-        }
-        for (const auto& video : *videos) {
-            const auto id = video.is_object() ? video.find("id") : video.end();
-            if (!video.is_object() || id == video.end() || !id->is_string()) {
-                return std::string("a stored playlist names a video without a string id");
+        if (videos != playlist.end() && !videos->is_null()) {
+            if (!videos->is_array()) {
+                return std::string("a stored playlist's videos are not a JSON array");
             }
-            const auto& text = id->get_ref<const std::string&>();
-            if (seen.emplace(text, true).second) {
-                plan.video_ids.push_back(text);
+            for (const auto& video : *videos) {
+                const auto id = video.is_object() ? video.find("id") : video.end();
+                if (!video.is_object() || id == video.end() || !id->is_string()) {
+                    return std::string("a stored playlist names a video without a string id");
+                }
+                const auto& text = id->get_ref<const std::string&>();
+                const auto [found, added] = index_of.emplace(text, plan.video_ids.size());
+                if (added) {
+                    plan.video_ids.push_back(text);
+                }
+                layout.videos.push_back(found->second);
             }
         }
+        plan.playlists.push_back(std::move(layout));
     }
-    plan.playlists = std::move(playlists);
     return plan;
 }
 
-std::optional<json> read_video(std::string_view body) {
-    json video = json::parse(body, nullptr, false);
-    if (video.is_discarded() || !video.is_object()) {
-        return std::nullopt;
-    }
-    return video;
+bool is_video_document(std::string_view body) {
+    const auto first = body.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && body[first] == '{' && json::accept(body);
 }
 
-catalog merge_catalog(const playlist_plan& plan, const std::vector<std::optional<json>>& videos) {
-    std::unordered_map<std::string_view, const json*> by_id;
-    for (std::size_t i = 0; i < plan.video_ids.size() && i < videos.size(); ++i) {
-        if (videos[i]) {
-            by_id.emplace(plan.video_ids[i], &*videos[i]);
-        }
-    }
+catalog merge_catalog(const playlist_plan& plan,
+                      const std::vector<std::optional<std::string>>& videos) {
     catalog result;
-    json merged = json::array();
-    for (const auto& playlist : plan.playlists) {
-        json out = json::object();
-        for (const auto& [key, value] : playlist.items()) {
-            if (key != "videos") {
-                out[key] = value;
-            }
-        }
-        json list = json::array();
-        const auto entries = playlist.find("videos");
-        if (entries != playlist.end() && entries->is_array()) {
-            for (const auto& entry : *entries) {
-                ++result.videos_total;
-                const auto found = by_id.find(entry.at("id").get_ref<const std::string&>());
-                if (found == by_id.end()) {
-                    ++result.videos_omitted;
-                } else {
-                    list.push_back(*found->second);
-                }
-            }
-        }
-        out["videos"] = std::move(list);
-        merged.push_back(std::move(out));
+    std::size_t size = 2;
+    for (const auto& video : videos) {
+        size += video ? video->size() + 1 : 0;
     }
-    result.body = merged.dump(-1, ' ', false, json::error_handler_t::replace);
+    for (const auto& playlist : plan.playlists) {
+        size += playlist.head.size() + 3;
+    }
+    result.body.reserve(size + size / 4); // a video in several playlists appears several times
+    result.body.push_back('[');
+    for (const auto& playlist : plan.playlists) {
+        if (result.body.size() > 1) {
+            result.body.push_back(',');
+        }
+        result.body.append(playlist.head);
+        bool first = true;
+        for (const std::size_t index : playlist.videos) {
+            ++result.videos_total;
+            if (index >= videos.size() || !videos[index]) {
+                ++result.videos_omitted;
+                continue;
+            }
+            if (!first) {
+                result.body.push_back(',');
+            }
+            first = false;
+            result.body.append(*videos[index]);
+        }
+        result.body.append("]}");
+    }
+    result.body.push_back(']');
     return result;
 }
 

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,9 +8,17 @@
 
 namespace playlists_api {
 
-/** The stored playlists, checked, and the video ids they name. */
+/** One playlist laid out for merging: its JSON up to the videos array, and which videos go in. */
+struct playlist_layout {
+    /** e.g. {"id":"1","name":"CI/CD","videos":[ : every stored field but videos, then videos. */
+    std::string head;
+    /** Index into playlist_plan::video_ids of each video entry, in order. */
+    std::vector<std::size_t> videos;
+};
+
+/** The stored playlists, checked, laid out for merging, and the video ids they name. */
 struct playlist_plan {
-    nlohmann::json playlists;
+    std::vector<playlist_layout> playlists;
     /** Every id named by a playlist, each once, in order of first appearance. */
     std::vector<std::string> video_ids;
 };
@@ -23,8 +29,8 @@ struct playlist_plan {
  */
 std::variant<playlist_plan, std::string> read_playlists(std::string_view stored);
 
-/** A videos-api answer body as a video object; empty when it is not a JSON object. */
-std::optional<nlohmann::json> read_video(std::string_view body);
+/** Whether a videos-api answer body is a JSON object (checked without building it). */
+bool is_video_document(std::string_view body);
 
 /** The answer of GET /: the playlists with their videos, and how many videos are missing. */
 struct catalog {
@@ -34,10 +40,11 @@ struct catalog {
 };
 
 /**
- * Replaces each playlist's video ids with the full videos, order kept. videos[i] is the video
- * for plan.video_ids[i], or empty when it could not be fetched: such entries are left out.
+ * Puts each playlist's videos in place of their ids, order kept. videos[i] is the JSON document
+ * of plan.video_ids[i] as videos-api sent it (spliced in as it is: no parsing, no re-encoding),
+ * or empty when it could not be fetched: such entries are left out.
  */
 catalog merge_catalog(const playlist_plan& plan,
-                      const std::vector<std::optional<nlohmann::json>>& videos);
+                      const std::vector<std::optional<std::string>>& videos);
 
 } // namespace playlists_api

@@ -10,7 +10,6 @@
 namespace playlists_api {
 
 using namespace meshdemo;
-using nlohmann::json;
 
 playlists_metrics add_playlists_metrics(metrics_registry& registry) {
     playlists_metrics metrics;
@@ -63,7 +62,7 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
     if (stored.type == redis_reply::kind::nil) {
         co_return json_response(request, http::status::ok, "[]");
     }
-    auto read = read_playlists(stored.text);
+    auto read = plan_for(stored.text);
     if (const auto* problem = std::get_if<std::string>(&read)) {
         log_line("stored playlists unusable")
             .add("request_id", context.request_id)
@@ -71,9 +70,11 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
             .write(spdlog::level::err);
         co_return json_error(request, http::status::internal_server_error, *problem);
     }
-    const auto& plan = std::get<playlist_plan>(read);
+    // Shared: a newer stored value may replace the cached plan while this request runs.
+    const std::shared_ptr<const playlist_plan> plan_owner = std::get<0>(std::move(read));
+    const playlist_plan& plan = *plan_owner;
 
-    std::vector<std::optional<json>> videos(plan.video_ids.size());
+    std::vector<std::optional<std::string>> videos(plan.video_ids.size());
     co_await for_each_concurrently(plan.video_ids.size(), fanout_.limit,
                                    [&](std::size_t i) -> asio::awaitable<void> {
                                        videos[i] = co_await fetch_video(plan.video_ids[i], context);
@@ -87,16 +88,30 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
     co_return response;
 }
 
-asio::awaitable<std::optional<json>>
+std::variant<std::shared_ptr<const playlist_plan>, std::string>
+playlists_handler::plan_for(const std::string& stored) {
+    if (cached_plan_ && stored == cached_stored_) {
+        return cached_plan_;
+    }
+    auto read = read_playlists(stored);
+    if (auto* problem = std::get_if<std::string>(&read)) {
+        return std::move(*problem);
+    }
+    cached_plan_ = std::make_shared<const playlist_plan>(std::get<playlist_plan>(std::move(read)));
+    cached_stored_ = stored;
+    return cached_plan_;
+}
+
+asio::awaitable<std::optional<std::string>>
 playlists_handler::fetch_video(const std::string& id, const request_context& context) {
     const auto started = std::chrono::steady_clock::now();
-    const call_result call = co_await videos_.get("/" + percent_encode(id),
-                                                  context.propagated_headers, fanout_.call_timeout);
+    call_result call = co_await videos_.get("/" + percent_encode(id), context.propagated_headers,
+                                            fanout_.call_timeout);
     metrics_.call_duration->observe(std::chrono::steady_clock::now() - started);
 
     call_outcome outcome = call_outcome::ok;
     std::string problem;
-    std::optional<json> video;
+    std::optional<std::string> video;
     if (!call.answered()) {
         outcome = call.failure == call_failure::timeout ? call_outcome::timeout
                                                         : call_outcome::connection_error;
@@ -107,7 +122,9 @@ playlists_handler::fetch_video(const std::string& id, const request_context& con
     } else if (status >= 400) {
         outcome = call_outcome::client_error;
         problem = "videos-api answered " + std::to_string(status);
-    } else if (video = read_video(call.response.body()); !video) {
+    } else if (is_video_document(call.response.body())) {
+        video = std::move(call.response.body());
+    } else {
         problem = "videos-api answered something that is not a video";
     }
     metrics_.calls_by_outcome[static_cast<std::size_t>(outcome)]->add();

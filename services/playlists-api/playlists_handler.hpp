@@ -5,11 +5,13 @@
 #include "meshdemo/metrics.hpp"
 #include "meshdemo/redis_client.hpp"
 
+#include "playlist_catalog.hpp"
+
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
-
-#include <nlohmann/json.hpp>
+#include <string>
 
 namespace playlists_api {
 
@@ -48,14 +50,19 @@ public:
 private:
     meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
                                                               meshdemo::request_context& context);
-    meshdemo::asio::awaitable<std::optional<nlohmann::json>>
+    meshdemo::asio::awaitable<std::optional<std::string>>
     fetch_video(const std::string& id, const meshdemo::request_context& context);
+    /** The plan for a stored value: parsed once, reused while the stored value stays the same. */
+    std::variant<std::shared_ptr<const playlist_plan>, std::string>
+    plan_for(const std::string& stored);
 
     meshdemo::redis_client& redis_;
     meshdemo::http_client& videos_;
     fanout_settings fanout_;
     playlists_metrics metrics_;
     bool debug_cors_;
+    std::string cached_stored_;
+    std::shared_ptr<const playlist_plan> cached_plan_;
 };
 
 } // namespace playlists_api

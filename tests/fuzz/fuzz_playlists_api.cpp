@@ -2,6 +2,8 @@
 // a reason or yields a JSON array whose counts add up.
 #include "playlist_catalog.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -11,9 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (plan == nullptr) {
         return 0;
     }
-    std::vector<std::optional<nlohmann::json>> videos(plan->video_ids.size());
+    std::vector<std::optional<std::string>> videos(plan->video_ids.size());
     for (std::size_t i = 0; i < videos.size(); i += 2) { // every other video "fetched"
-        videos[i] = nlohmann::json{{"id", plan->video_ids[i]}, {"title", "t"}};
+        videos[i] = nlohmann::json{{"id", plan->video_ids[i]}, {"title", "t"}}.dump();
     }
     const auto merged = playlists_api::merge_catalog(*plan, videos);
     const auto body = nlohmann::json::parse(merged.body, nullptr, false);

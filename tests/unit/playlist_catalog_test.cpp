@@ -1,6 +1,7 @@
 #include "playlist_catalog.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace playlists_api;
 using nlohmann::json;
@@ -9,6 +10,11 @@ namespace {
 
 json video(const std::string& id) {
     return {{"id", id}, {"title", "T" + id}, {"description", ""}, {"imageurl", "i"}, {"url", "u"}};
+}
+
+/** The video as videos-api sends it: a JSON document. */
+std::optional<std::string> sent(const std::string& id) {
+    return video(id).dump();
 }
 
 } // namespace
@@ -34,7 +40,7 @@ TEST(PlaylistCatalog, MergesVideosKeepingOrderAndFields) {
     const auto plan = std::get<playlist_plan>(read_playlists(
         R"([{"id":"1","name":"A","videos":[{"id":"y"},{"id":"x"}]},{"id":"2","name":"B","videos":[{"id":"x"}]}])"));
     ASSERT_EQ(plan.video_ids, (std::vector<std::string>{"y", "x"}));
-    const auto merged = merge_catalog(plan, {video("y"), video("x")});
+    const auto merged = merge_catalog(plan, {sent("y"), sent("x")});
     EXPECT_EQ(merged.videos_total, 3u);
     EXPECT_EQ(merged.videos_omitted, 0u);
     const json body = json::parse(merged.body);
@@ -49,7 +55,7 @@ TEST(PlaylistCatalog, MergesVideosKeepingOrderAndFields) {
 TEST(PlaylistCatalog, LeavesOutVideosThatCouldNotBeFetched) {
     const auto plan = std::get<playlist_plan>(read_playlists(
         R"([{"id":"1","name":"A","videos":[{"id":"x"},{"id":"y"}]},{"id":"2","name":"B","videos":[{"id":"y"}]}])"));
-    const auto merged = merge_catalog(plan, {video("x"), std::nullopt});
+    const auto merged = merge_catalog(plan, {sent("x"), std::nullopt});
     EXPECT_EQ(merged.videos_total, 3u);
     EXPECT_EQ(merged.videos_omitted, 2u);
     const json body = json::parse(merged.body);
@@ -57,9 +63,22 @@ TEST(PlaylistCatalog, LeavesOutVideosThatCouldNotBeFetched) {
     EXPECT_EQ(body[1]["videos"], json::array());
 }
 
-TEST(PlaylistCatalog, ReadVideoAcceptsOnlyObjects) {
-    EXPECT_TRUE(read_video(R"({"id":"x"})"));
-    EXPECT_FALSE(read_video("[]"));
-    EXPECT_FALSE(read_video("<html>"));
-    EXPECT_FALSE(read_video(""));
+TEST(PlaylistCatalog, OnlyJsonObjectsCountAsVideos) {
+    EXPECT_TRUE(is_video_document(R"({"id":"x"})"));
+    EXPECT_TRUE(is_video_document(" {\"id\":\"x\"}\n"));
+    EXPECT_FALSE(is_video_document("[]"));
+    EXPECT_FALSE(is_video_document("<html>"));
+    EXPECT_FALSE(is_video_document("{\"id\":"));
+    EXPECT_FALSE(is_video_document("{} trailing"));
+    EXPECT_FALSE(is_video_document(""));
+}
+
+TEST(PlaylistCatalog, KeepsEveryStoredPlaylistFieldAndSplicesVideosVerbatim) {
+    const auto plan = std::get<playlist_plan>(read_playlists(
+        R"([{"name":"A \"quoted\"","id":"1","extra":{"k":[1,2]},"videos":[{"id":"x"}]}])"));
+    const std::string stored_video = R"({"url":"https:\/\/y","id":"x"})";
+    const auto merged = merge_catalog(plan, {stored_video});
+    EXPECT_EQ(merged.body, R"([{"extra":{"k":[1,2]},"id":"1","name":"A \"quoted\"","videos":[)" +
+                               stored_video + "]}]");
+    EXPECT_EQ(json::parse(merged.body)[0]["videos"][0]["url"], "https://y");
 }

@@ -5,9 +5,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -29,14 +31,16 @@ struct call_result {
  * Represents a pool of keep-alive connections to one peer service, for one single-threaded
  * io_context.
  *
- * Each call has one deadline covering connect, write and read. A connection goes back to the
- * pool only after its whole answer was read and the peer keeps it open. A pooled connection
- * that fails before any answer (the peer closed it while idle) is retried once on a fresh
- * connection: connection hygiene for an idempotent GET, not an application retry.
+ * At most max_connections calls are in flight at once; more wait for a free connection, so
+ * connections are reused instead of opened and closed under load. Each call has one deadline
+ * covering that wait, connect, write and read. A connection goes back to the pool only after
+ * its whole answer was read and the peer keeps it open. A pooled connection that fails before
+ * any answer (the peer closed it while idle) is retried once on a fresh connection: connection
+ * hygiene for an idempotent GET, not an application retry.
  */
 class http_client {
 public:
-    http_client(boost::asio::io_context& io, http_url peer, std::size_t max_idle_connections = 64);
+    http_client(boost::asio::io_context& io, http_url peer, std::size_t max_connections = 64);
 
     boost::asio::awaitable<call_result> get(std::string_view path, const header_list& headers,
                                             std::chrono::milliseconds timeout);
@@ -47,12 +51,22 @@ public:
     const http_url& peer() const { return peer_; }
 
 private:
+    class connection_slot;
+
     boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
+    boost::asio::awaitable<call_result> exchange(http_request& request,
+                                                 std::chrono::steady_clock::time_point deadline);
+    /** Waits for a free connection until deadline; false when none came in time. */
+    boost::asio::awaitable<bool> acquire(std::chrono::steady_clock::time_point deadline);
+    void release();
 
     boost::asio::io_context& io_;
     http_url peer_;
-    std::size_t max_idle_;
+    std::size_t max_connections_;
+    std::size_t in_use_ = 0;
+    /** Calls waiting for a connection; a waiter is woken by cancelling its timer. */
+    std::deque<boost::asio::steady_timer*> waiting_;
     boost::asio::ip::tcp::resolver resolver_;
     std::vector<beast::tcp_stream> idle_;
 };

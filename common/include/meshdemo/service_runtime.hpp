@@ -82,7 +82,13 @@ private:
 
     std::string service_;
     runtime_settings settings_;
-    std::vector<std::unique_ptr<boost::asio::io_context>> workers_;
+    /** An io_context whose pending work can be dropped before the objects it refers to go. */
+    struct worker_context : boost::asio::io_context {
+        using boost::asio::io_context::io_context;
+        void drop_pending_work() { shutdown(); }
+    };
+
+    std::vector<std::unique_ptr<worker_context>> workers_;
     metrics_registry metrics_;
     std::vector<std::shared_ptr<void>> owned_;
     std::unique_ptr<http_server> main_server_;
