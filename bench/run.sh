@@ -21,14 +21,14 @@
 #   BENCH_RESULTS=<repo>/bench/RESULTS.md   where the report goes
 #   BENCH_KEEP=0            1: keep the temporary directory (logs, wrk output, profiles)
 #   THREADS=<nproc>         worker threads of the services, and nginx's worker_processes
-#   FANOUT_LIMIT, VIDEOS_API_POOL_SIZE, VIDEOS_API_TIMEOUT_MS   passed to playlists-api if set
+#   FANOUT_LIMIT, VIDEOS_API_CONNECTIONS, VIDEOS_API_TIMEOUT_MS   passed to playlists-api if set
 set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$bench_dir/.." && pwd)
 command_line=""
 for var in BENCH_SECONDS BENCH_WAIT_QUIET BENCH_QUIET_LOAD BENCH_BUILD BENCH_PROFILER \
-    BENCH_PROFILE_SECONDS THREADS FANOUT_LIMIT VIDEOS_API_POOL_SIZE VIDEOS_API_TIMEOUT_MS; do
+    BENCH_PROFILE_SECONDS THREADS FANOUT_LIMIT VIDEOS_API_CONNECTIONS VIDEOS_API_TIMEOUT_MS; do
     [ -z "${!var:-}" ] || command_line="$command_line$var=${!var} "
 done
 command_line="${command_line}bench/run.sh"
@@ -240,7 +240,7 @@ done
 
 passthrough_env() {
     local var
-    for var in FANOUT_LIMIT VIDEOS_API_POOL_SIZE VIDEOS_API_TIMEOUT_MS; do
+    for var in FANOUT_LIMIT VIDEOS_API_CONNECTIONS VIDEOS_API_TIMEOUT_MS; do
         [ -z "${!var:-}" ] || printf '%s=%s\n' "$var" "${!var}"
     done
 }
