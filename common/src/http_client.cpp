@@ -129,7 +129,7 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
         }
         // An expired timer from the idle time would fail the next operation at once.
         stream.expires_at(deadline);
-        auto [write_error, written] = co_await http::async_write(stream, request, use_nothrow);
+        auto [write_error, written] = co_await async_write_message(stream, request);
         if (write_error) {
             if (pooled && write_error != beast::error::timeout) {
                 continue;

@@ -139,7 +139,7 @@ asio::awaitable<void> http_server::refuse_connection(asio::ip::tcp::socket socke
     response.body() = R"({"error":"too many connections"})";
     response.keep_alive(false);
     response.prepare_payload();
-    co_await http::async_write(stream, response, use_nothrow);
+    co_await async_write_message(stream, response);
     boost::system::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
@@ -219,7 +219,7 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
         response.body().clear();
     }
     stream.expires_after(options_.limits.read_timeout);
-    auto [ec, n] = co_await http::async_write(stream, response, use_nothrow);
+    auto [ec, n] = co_await async_write_message(stream, response);
     record(&request, context, response.result_int(), started);
     co_return !ec && keep_alive;
 }
@@ -240,7 +240,7 @@ asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,
     context.request_id = new_request_id();
     response.set("x-request-id", context.request_id);
     stream.expires_after(options_.limits.read_timeout);
-    co_await http::async_write(stream, response, use_nothrow);
+    co_await async_write_message(stream, response);
     record(nullptr, context, response.result_int(), started);
 }
 
