@@ -5,7 +5,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 
@@ -48,15 +47,20 @@ asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point
     }
     asio::steady_timer wake(io_, deadline);
     waiting_.push_back(&wake);
+    // However the wait ends (handed a connection, deadline, or the coroutine destroyed at
+    // shutdown), this waiter must not stay in the queue.
+    struct leave_queue {
+        std::deque<asio::steady_timer*>& queue;
+        asio::steady_timer* waiter;
+        ~leave_queue() {
+            if (const auto self = std::find(queue.begin(), queue.end(), waiter);
+                self != queue.end()) {
+                queue.erase(self);
+            }
+        }
+    } const in_queue{waiting_, &wake};
     auto [ec] = co_await wake.async_wait(use_nothrow);
-    if (ec == asio::error::operation_aborted) {
-        co_return true; // release() handed its connection over to us
-    }
-    if (const auto self = std::find(waiting_.begin(), waiting_.end(), &wake);
-        self != waiting_.end()) {
-        waiting_.erase(self);
-    }
-    co_return false;
+    co_return ec == asio::error::operation_aborted; // aborted: release() handed us its connection
 }
 
 void http_client::release() {
@@ -113,14 +117,15 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
                                                    std::chrono::steady_clock::time_point deadline) {
     for (int attempt = 0;; ++attempt) {
         const bool pooled = !idle_.empty() && attempt == 0;
-        beast::tcp_stream stream = [&] {
+        pooled_connection link = [&] {
             if (!pooled) {
-                return beast::tcp_stream(io_);
+                return pooled_connection{beast::tcp_stream(io_), {}};
             }
-            beast::tcp_stream reused = std::move(idle_.back());
+            pooled_connection reused = std::move(idle_.back());
             idle_.pop_back();
             return reused;
         }();
+        auto& stream = link.stream;
         if (!pooled) {
             auto connected = co_await connect(stream, deadline);
             if (!connected.answered()) {
@@ -136,10 +141,10 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
             }
             co_return failed(write_error, "send to " + peer_.authority());
         }
-        beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(max_answer_bytes);
-        auto [read_error, read] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        auto [read_error, read] =
+            co_await http::async_read(stream, link.buffer, parser, use_nothrow);
         if (read_error) {
             const bool nothing_came = read == 0 && (read_error == http::error::end_of_stream ||
                                                     read_error == asio::error::connection_reset ||
@@ -151,10 +156,11 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
         }
         call_result result;
         result.response = parser.release();
-        if (result.response.keep_alive() && !result.response.need_eof() && buffer.size() == 0 &&
-            idle_.size() < max_connections_) {
+        // Pooled with its read buffer, so that the next call on it allocates none.
+        if (result.response.keep_alive() && !result.response.need_eof() &&
+            link.buffer.size() == 0 && idle_.size() < max_connections_) {
             stream.expires_never();
-            idle_.push_back(std::move(stream));
+            idle_.push_back(std::move(link));
         }
         co_return result;
     }

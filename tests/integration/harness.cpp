@@ -390,6 +390,7 @@ struct recording_server::impl {
     responder respond;
     mutable std::mutex mutex;
     std::vector<http::request<http::string_body>> seen;
+    std::atomic<std::size_t> accepted{0};
     std::thread thread;
 
     asio::awaitable<void> serve(tcp::socket socket) {
@@ -424,6 +425,7 @@ struct recording_server::impl {
             if (ec) {
                 co_return;
             }
+            ++accepted;
             asio::co_spawn(io, serve(std::move(socket)), asio::detached);
         }
     }
@@ -440,6 +442,8 @@ recording_server::~recording_server() {
     impl_->io.stop();
     impl_->thread.join();
 }
+
+std::size_t recording_server::connections() const { return impl_->accepted.load(); }
 
 std::vector<http::request<http::string_body>> recording_server::requests() const {
     std::lock_guard lock(impl_->mutex);

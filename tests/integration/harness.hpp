@@ -130,6 +130,8 @@ public:
     ~recording_server();
     std::uint16_t port() const { return port_; }
     std::vector<http::request<http::string_body>> requests() const;
+    /** How many connections it has accepted. */
+    std::size_t connections() const;
 
 private:
     struct impl;

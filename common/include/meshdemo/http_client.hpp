@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
@@ -52,6 +53,11 @@ public:
 
 private:
     class connection_slot;
+    /** An idle keep-alive connection and its read buffer. */
+    struct pooled_connection {
+        beast::tcp_stream stream;
+        beast::flat_buffer buffer;
+    };
 
     boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
@@ -68,7 +74,7 @@ private:
     /** Calls waiting for a connection; a waiter is woken by cancelling its timer. */
     std::deque<boost::asio::steady_timer*> waiting_;
     boost::asio::ip::tcp::resolver resolver_;
-    std::vector<beast::tcp_stream> idle_;
+    std::vector<pooled_connection> idle_;
 };
 
 } // namespace meshdemo
