@@ -117,4 +117,33 @@ async function placeholders_shown(page, timeout = 10000) {
     }, null, { timeout });
 }
 
-module.exports = { launch, screenshot, settled, summary, placeholders_shown, SCREENSHOT_DIR };
+/**
+ * Registers the hooks every browser test file needs: after the file, close the browser and stop
+ * the stack's processes (each step on its own: a failure in one must not keep processes
+ * running); after each test, fail on requests that left loopback or errors the page threw.
+ */
+function register_cleanup_and_guards(get_browser, stack) {
+    const { after, afterEach } = require('node:test');
+    const assert = require('node:assert/strict');
+    after(async () => {
+        try {
+            const browser = get_browser();
+            if (browser) await browser.close();
+        } finally {
+            await stack.stop_all();
+        }
+    });
+    afterEach(() => {
+        const browser = get_browser();
+        if (!browser) return;
+        const { violations, page_errors } = browser.guard;
+        browser.guard.violations = [];
+        browser.guard.page_errors = [];
+        assert.deepEqual(violations, [], 'the page made requests that leave loopback');
+        assert.deepEqual(page_errors, [], 'the page threw errors');
+    });
+}
+
+module.exports = {
+    launch, screenshot, settled, summary, placeholders_shown, register_cleanup_and_guards, SCREENSHOT_DIR,
+};

@@ -2,12 +2,12 @@
 /* The catalog page in headless Chromium against the real services: the catalog, keyboard use,
    the /home prefix behind nginx, the v2 page, the empty catalog, and the error state with Retry. */
 
-const { test, before, after, afterEach } = require('node:test');
+const { test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const { Stack } = require('./stack');
-const { launch, screenshot, settled, summary, placeholders_shown } = require('./browser');
+const { launch, screenshot, settled, summary, placeholders_shown, register_cleanup_and_guards } = require('./browser');
 
 const PLAYLISTS = [
     { name: 'CI/CD', videos: 3 },
@@ -29,23 +29,7 @@ before(async () => {
     browser = await launch();
 });
 
-after(async () => {
-    // Each step on its own: a failure in one must not keep the processes running.
-    try {
-        if (browser) await browser.close();
-    } finally {
-        await stack.stop_all();
-    }
-});
-
-afterEach(() => {
-    if (!browser) return;
-    const { violations, page_errors } = browser.guard;
-    browser.guard.violations = [];
-    browser.guard.page_errors = [];
-    assert.deepEqual(violations, [], 'the page made requests that leave loopback');
-    assert.deepEqual(page_errors, [], 'the page threw errors');
-});
+register_cleanup_and_guards(() => browser, stack);
 
 function assert_full_catalog(shown, where) {
     assert.equal(shown.state, 'catalog', `${where}: state (error: ${shown.error})`);

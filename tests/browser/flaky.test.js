@@ -2,10 +2,10 @@
 /* FLAKY videos-api: the page marks partial catalogs ("7 of 9 videos loaded"), and the
    auto-reload switch keeps fetching the data without reloading the page. */
 
-const { test, before, after, afterEach } = require('node:test');
+const { test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack } = require('./stack');
-const { launch, screenshot, settled, summary, placeholders_shown } = require('./browser');
+const { launch, screenshot, settled, summary, placeholders_shown, register_cleanup_and_guards } = require('./browser');
 
 const TOTAL_VIDEOS = 9;
 const MAX_TRIES = 20; // at FLAKY_RATE=0.5 a load is complete with p = 1/512
@@ -19,22 +19,7 @@ before(async () => {
     browser = await launch();
 });
 
-after(async () => {
-    try {
-        if (browser) await browser.close();
-    } finally {
-        await stack.stop_all();
-    }
-});
-
-afterEach(() => {
-    if (!browser) return;
-    const { violations, page_errors } = browser.guard;
-    browser.guard.violations = [];
-    browser.guard.page_errors = [];
-    assert.deepEqual(violations, [], 'the page made requests that leave loopback');
-    assert.deepEqual(page_errors, [], 'the page threw errors');
-});
+register_cleanup_and_guards(() => browser, stack);
 
 test('a partial catalog is clearly marked with how many videos were loaded', async () => {
     const page = await browser.new_page();
