@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -390,10 +391,11 @@ struct recording_server::impl {
     responder respond;
     mutable std::mutex mutex;
     std::vector<http::request<http::string_body>> seen;
-    std::atomic<std::size_t> accepted{0};
+    std::size_t accepted = 0;               // touched on the server's thread only
+    std::set<std::size_t> connections_used; // guarded by mutex
     std::thread thread;
 
-    asio::awaitable<void> serve(tcp::socket socket) {
+    asio::awaitable<void> serve(tcp::socket socket, std::size_t connection) {
         beast::tcp_stream stream(std::move(socket));
         beast::flat_buffer buffer;
         for (;;) {
@@ -405,6 +407,7 @@ struct recording_server::impl {
             {
                 std::lock_guard lock(mutex);
                 seen.push_back(request);
+                connections_used.insert(connection);
             }
             auto [status, body] = respond(request);
             http::response<http::string_body> response{static_cast<http::status>(status), 11};
@@ -425,8 +428,7 @@ struct recording_server::impl {
             if (ec) {
                 co_return;
             }
-            ++accepted;
-            asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+            asio::co_spawn(io, serve(std::move(socket), ++accepted), asio::detached);
         }
     }
 };
@@ -443,7 +445,10 @@ recording_server::~recording_server() {
     impl_->thread.join();
 }
 
-std::size_t recording_server::connections() const { return impl_->accepted.load(); }
+std::size_t recording_server::connections_used() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->connections_used.size();
+}
 
 std::vector<http::request<http::string_body>> recording_server::requests() const {
     std::lock_guard lock(impl_->mutex);

@@ -130,8 +130,9 @@ public:
     ~recording_server();
     std::uint16_t port() const { return port_; }
     std::vector<http::request<http::string_body>> requests() const;
-    /** How many connections it has accepted. */
-    std::size_t connections() const;
+    /** How many connections carried at least one request (bare connects, such as a
+     * readiness check's, do not count). */
+    std::size_t connections_used() const;
 
 private:
     struct impl;
