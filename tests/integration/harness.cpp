@@ -23,6 +23,7 @@
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,8 +101,15 @@ child_process::child_process(std::vector<std::string> argv, const env_map& extra
     }
     envp.push_back(nullptr);
 
+    const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ == 0) {
+        // If the test process dies without running destructors (a crash, an abort), take the
+        // child with it: nothing a test started may outlive it.
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) {
+            _exit(127);
+        }
         const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(log, STDOUT_FILENO);
         dup2(log, STDERR_FILENO);
