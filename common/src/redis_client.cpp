@@ -28,42 +28,47 @@ struct redis_client::connection : std::enable_shared_from_this<connection> {
     /** The connection behind hiredis's user-data pointer. */
     static connection* of(void* data) { return static_cast<connection*>(data); }
 
+    /** One direction of the socket: whether hiredis wants it watched, and whether a wait on it
+     * is in flight. */
+    struct direction {
+        bool wanted = false;
+        bool waiting = false;
+    };
+
     void watch_read() {
-        if (reading || context == nullptr || !read_wanted) {
-            return;
-        }
-        reading = true;
-        socket.async_wait(asio::posix::stream_descriptor::wait_read,
-                          [self = shared_from_this()](boost::system::error_code ec) {
-                              self->reading = false;
-                              if (ec || self->context == nullptr) {
-                                  return;
-                              }
-                              redisAsyncHandleRead(self->context); // may free the context
-                              self->watch_read();
-                          });
+        watch(&connection::reading, asio::posix::stream_descriptor::wait_read,
+              redisAsyncHandleRead);
     }
 
     void watch_write() {
-        if (writing || context == nullptr || !write_wanted) {
+        watch(&connection::writing, asio::posix::stream_descriptor::wait_write,
+              redisAsyncHandleWrite);
+    }
+
+    /** Waits until the socket is ready in one direction, lets hiredis handle it, and goes on
+     * watching for as long as hiredis wants it. */
+    void watch(direction connection::*side, asio::posix::stream_descriptor::wait_type type,
+               void (*handle)(redisAsyncContext*)) {
+        direction& state = this->*side;
+        if (state.waiting || context == nullptr || !state.wanted) {
             return;
         }
-        writing = true;
-        socket.async_wait(asio::posix::stream_descriptor::wait_write,
-                          [self = shared_from_this()](boost::system::error_code ec) {
-                              self->writing = false;
-                              if (ec || self->context == nullptr) {
-                                  return;
-                              }
-                              redisAsyncHandleWrite(self->context); // may free the context
-                              self->watch_write();
-                          });
+        state.waiting = true;
+        socket.async_wait(
+            type, [self = shared_from_this(), side, type, handle](boost::system::error_code ec) {
+                ((*self).*side).waiting = false;
+                if (ec || self->context == nullptr) {
+                    return;
+                }
+                handle(self->context); // may free the context
+                self->watch(side, type, handle);
+            });
     }
 
     /** hiredis is freeing the context: let go of its socket. */
     void forget_context() {
         context = nullptr;
-        read_wanted = write_wanted = false;
+        reading.wanted = writing.wanted = false;
         if (socket.is_open()) {
             socket.release();
         }
@@ -73,10 +78,8 @@ struct redis_client::connection : std::enable_shared_from_this<connection> {
     redisAsyncContext* context;
     asio::posix::stream_descriptor socket;
     std::deque<steady_clock::time_point> sent_at;
-    bool reading = false;
-    bool writing = false;
-    bool read_wanted = false;
-    bool write_wanted = false;
+    direction reading;
+    direction writing;
 };
 
 /** A command waiting for its reply; owned by hiredis until its callback runs. */
@@ -168,18 +171,18 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
     // The event hooks go in before the connect callback, which already asks for a write event.
     context->ev.data = link.get();
     context->ev.addRead = [](void* data) {
-        connection::of(data)->read_wanted = true;
+        connection::of(data)->reading.wanted = true;
         connection::of(data)->watch_read();
     };
     context->ev.delRead = [](void* data) {
-        connection::of(data)->read_wanted = false;
+        connection::of(data)->reading.wanted = false;
     };
     context->ev.addWrite = [](void* data) {
-        connection::of(data)->write_wanted = true;
+        connection::of(data)->writing.wanted = true;
         connection::of(data)->watch_write();
     };
     context->ev.delWrite = [](void* data) {
-        connection::of(data)->write_wanted = false;
+        connection::of(data)->writing.wanted = false;
     };
     context->ev.cleanup = [](void* data) {
         connection::of(data)->forget_context();
