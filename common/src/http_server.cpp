@@ -218,9 +218,11 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
         response.content_length(response.body().size());
         response.body().clear();
     }
+    // Counted and logged before the answer leaves: whoever has the answer (a scrape that
+    // follows it, a test) sees it counted.
+    record(&request, context, response.result_int(), started);
     stream.expires_after(options_.limits.read_timeout);
     auto [ec, n] = co_await async_write_message(stream, response);
-    record(&request, context, response.result_int(), started);
     co_return !ec && keep_alive;
 }
 
@@ -239,9 +241,9 @@ asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,
     request_context context;
     context.request_id = new_request_id();
     response.set("x-request-id", context.request_id);
+    record(nullptr, context, response.result_int(), started);
     stream.expires_after(options_.limits.read_timeout);
     co_await async_write_message(stream, response);
-    record(nullptr, context, response.result_int(), started);
 }
 
 void http_server::record(const http_request* request, const request_context& context,
