@@ -1,7 +1,10 @@
 #include "meshdemo/http_client.hpp"
 
+#include "meshdemo/async.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -12,7 +15,6 @@ namespace meshdemo {
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_answer_bytes = 8 * 1024 * 1024;
 
 call_result failed(const boost::system::error_code& ec, std::string_view during) {
@@ -37,8 +39,9 @@ private:
 };
 
 http_client::http_client(asio::io_context& io, http_url peer, std::size_t max_connections)
-    : io_(io), peer_(std::move(peer)), max_connections_(std::max<std::size_t>(max_connections, 1)),
-      resolver_(io) {}
+    : io_(io), peer_(std::move(peer)),
+      fixed_fields_("Host: " + peer_.authority() + "\r\nUser-Agent: servicemesh-demo\r\n"),
+      max_connections_(std::max<std::size_t>(max_connections, 1)), resolver_(io) {}
 
 asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point deadline) {
     if (in_use_ < max_connections_) {
@@ -84,7 +87,9 @@ asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
         co_return failed(resolve_error, "resolve " + peer_.host);
     }
     stream.expires_at(deadline);
-    auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, use_nothrow);
+    // use_awaitable: Beast's ranged connect does not take a deferred token.
+    auto [connect_error, endpoint] =
+        co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (connect_error) {
         co_return failed(connect_error, "connect " + peer_.authority());
     }
@@ -95,14 +100,6 @@ asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
 asio::awaitable<call_result> http_client::get(std::string_view path, const header_list& headers,
                                               std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    http_request request{http::verb::get, peer_.base_path + std::string(path), 11};
-    request.set(http::field::host, peer_.authority());
-    request.set(http::field::user_agent, "servicemesh-demo");
-    for (const auto& [name, value] : headers) {
-        request.set(name, value);
-    }
-    request.keep_alive(true);
-
     if (!co_await acquire(deadline)) {
         call_result waited;
         waited.failure = call_failure::timeout;
@@ -110,22 +107,33 @@ asio::awaitable<call_result> http_client::get(std::string_view path, const heade
         co_return waited;
     }
     const connection_slot slot(*this);
-    co_return co_await exchange(request, deadline);
+    co_return co_await exchange(path, headers, deadline);
 }
 
-asio::awaitable<call_result> http_client::exchange(http_request& request,
+void http_client::write_head(std::string& out, std::string_view path,
+                             const header_list& headers) const {
+    out.clear();
+    out.append("GET ").append(peer_.base_path).append(path).append(" HTTP/1.1\r\n");
+    out.append(fixed_fields_);
+    for (const auto& [name, value] : headers) {
+        out.append(name).append(": ").append(value).append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+asio::awaitable<call_result> http_client::exchange(std::string_view path,
+                                                   const header_list& headers,
                                                    std::chrono::steady_clock::time_point deadline) {
     for (int attempt = 0;; ++attempt) {
         const bool pooled = !idle_.empty() && attempt == 0;
-        pooled_connection link = [&] {
-            if (!pooled) {
-                return pooled_connection{beast::tcp_stream(io_), {}};
-            }
-            pooled_connection reused = std::move(idle_.back());
+        std::unique_ptr<pooled_connection> link;
+        if (pooled) {
+            link = std::move(idle_.back());
             idle_.pop_back();
-            return reused;
-        }();
-        auto& stream = link.stream;
+        } else {
+            link = std::make_unique<pooled_connection>(io_);
+        }
+        auto& stream = link->stream;
         if (!pooled) {
             auto connected = co_await connect(stream, deadline);
             if (!connected.answered()) {
@@ -134,7 +142,9 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
         }
         // An expired timer from the idle time would fail the next operation at once.
         stream.expires_at(deadline);
-        auto [write_error, written] = co_await async_write_message(stream, request);
+        write_head(link->head, path, headers);
+        auto [write_error, written] =
+            co_await asio::async_write(stream, asio::buffer(link->head), use_nothrow);
         if (write_error) {
             if (pooled && write_error != beast::error::timeout) {
                 continue;
@@ -144,7 +154,7 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
         http::response_parser<http::string_body> parser;
         parser.body_limit(max_answer_bytes);
         auto [read_error, read] =
-            co_await http::async_read(stream, link.buffer, parser, use_nothrow);
+            co_await http::async_read(stream, link->buffer, parser, use_nothrow);
         if (read_error) {
             const bool nothing_came = read == 0 && (read_error == http::error::end_of_stream ||
                                                     read_error == asio::error::connection_reset ||
@@ -156,9 +166,9 @@ asio::awaitable<call_result> http_client::exchange(http_request& request,
         }
         call_result result;
         result.response = parser.release();
-        // Pooled with its read buffer, so that the next call on it allocates none.
+        // Pooled with its buffers, so that the next call on it allocates none.
         if (result.response.keep_alive() && !result.response.need_eof() &&
-            link.buffer.size() == 0 && idle_.size() < max_connections_) {
+            link->buffer.size() == 0 && idle_.size() < max_connections_) {
             stream.expires_never();
             idle_.push_back(std::move(link));
         }

@@ -1,15 +1,14 @@
 #include "meshdemo/http_server.hpp"
 
+#include "meshdemo/async.hpp"
 #include "meshdemo/logging.hpp"
 #include "meshdemo/trace_context.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -18,7 +17,6 @@ namespace meshdemo {
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 using steady_clock = std::chrono::steady_clock;
 
 /** Counts a connection as active for as long as it lives. */
@@ -139,7 +137,8 @@ asio::awaitable<void> http_server::refuse_connection(asio::ip::tcp::socket socke
     response.body() = R"({"error":"too many connections"})";
     response.keep_alive(false);
     response.prepare_payload();
-    co_await async_write_message(stream, response);
+    std::string head;
+    co_await async_write_response(stream, response, head);
     boost::system::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
@@ -149,6 +148,7 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
     const active_connection counted(active_);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    std::string head;
     auto& idle = worker_states_[worker]->idle;
     const auto& limits = options_.limits;
 
@@ -178,12 +178,12 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
         if (ec) {
             if (!is_quiet_close(ec)) {
-                co_await answer_unreadable(stream, ec);
+                co_await answer_unreadable(stream, ec, head);
             }
             break;
         }
         http_request request = parser.release();
-        if (!co_await answer(stream, request, worker)) {
+        if (!co_await answer(stream, request, worker, head)) {
             break;
         }
     }
@@ -192,7 +192,7 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
 }
 
 asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_request& request,
-                                          std::size_t worker) {
+                                          std::size_t worker, std::string& head) {
     const auto started = steady_clock::now();
     request_context context;
     read_trace_context(request, context);
@@ -222,12 +222,13 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
     // follows it, a test) sees it counted.
     record(&request, context, response.result_int(), started);
     stream.expires_after(options_.limits.read_timeout);
-    auto [ec, n] = co_await async_write_message(stream, response);
+    auto [ec, n] = co_await async_write_response(stream, response, head);
     co_return !ec && keep_alive;
 }
 
 asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,
-                                                     const boost::system::error_code& ec) {
+                                                     const boost::system::error_code& ec,
+                                                     std::string& head) {
     const auto started = steady_clock::now();
     http::status status = http::status::bad_request;
     if (ec == http::error::header_limit) {
@@ -243,7 +244,7 @@ asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,
     response.set("x-request-id", context.request_id);
     record(nullptr, context, response.result_int(), started);
     stream.expires_after(options_.limits.read_timeout);
-    co_await async_write_message(stream, response);
+    co_await async_write_response(stream, response, head);
 }
 
 void http_server::record(const http_request* request, const request_context& context,

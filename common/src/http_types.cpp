@@ -23,38 +23,14 @@ http_response json_error(const http_request& request, http::status status,
     return json_response(request, status, json_error_body(message));
 }
 
-namespace {
-
-void append_fields(std::string& head, const http::fields& fields) {
-    for (const auto& field : fields) {
-        head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+void append_wire_head(std::string& out, const http_response& response) {
+    out.append(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    out.append(std::to_string(response.result_int())).append(" ");
+    out.append(response.reason()).append("\r\n");
+    for (const auto& field : response.base()) {
+        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
     }
-    head.append("\r\n");
-}
-
-std::string_view version_text(unsigned version) {
-    return version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-}
-
-} // namespace
-
-std::string wire_head(const http_request& request) {
-    std::string head;
-    head.reserve(256);
-    head.append(request.method_string()).append(" ").append(request.target()).append(" ");
-    head.append(version_text(request.version())).append("\r\n");
-    append_fields(head, request.base());
-    return head;
-}
-
-std::string wire_head(const http_response& response) {
-    std::string head;
-    head.reserve(256);
-    head.append(version_text(response.version())).append(" ");
-    head.append(std::to_string(response.result_int())).append(" ");
-    head.append(response.reason()).append("\r\n");
-    append_fields(head, response.base());
-    return head;
+    out.append("\r\n");
 }
 
 bool is_get_or_head(const http_request& request) {

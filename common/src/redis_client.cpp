@@ -5,9 +5,9 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -266,7 +266,7 @@ asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::strin
         co_return redis_reply::error("redis: not connected to " + options_.host + ":" +
                                      std::to_string(options_.port));
     }
-    auto reply = co_await asio::async_initiate<decltype(asio::use_awaitable), void(redis_reply)>(
+    auto reply = co_await asio::async_initiate<decltype(asio::deferred), void(redis_reply)>(
         [this, verb, argument](auto handler) {
             auto* pending = new pending_command{std::move(handler), connection_};
             const char* arguments[] = {verb.data(), argument.data()};
@@ -297,7 +297,7 @@ asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::strin
             }
             connection_->sent_at.push_back(steady_clock::now());
         },
-        asio::use_awaitable);
+        asio::deferred);
     if (reply.type == redis_reply::kind::error) {
         command_errors_.add();
     }

@@ -1,15 +1,14 @@
 #include "meshdemo/service_runtime.hpp"
 
 #include "meshdemo/admin_routes.hpp"
+#include "meshdemo/async.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <cstdio>
 #include <sys/resource.h>
@@ -17,8 +16,6 @@
 namespace meshdemo {
 
 namespace {
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /** Many client connections need many descriptors: take all the hard limit allows. */
 void raise_open_file_limit() {

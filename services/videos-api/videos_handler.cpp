@@ -2,13 +2,12 @@
 
 #include "video_id.hpp"
 
+#include "meshdemo/async.hpp"
 #include "meshdemo/cors.hpp"
 #include "meshdemo/logging.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace videos_api {
 
@@ -37,7 +36,7 @@ asio::awaitable<http_response> videos_handler::answer(const http_request& reques
     const fault_decision fault = faults_.next();
     if (fault.delay.count() > 0) {
         asio::steady_timer timer(co_await asio::this_coro::executor, fault.delay);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await timer.async_wait(use_nothrow);
     }
     if (fault.fail) {
         metrics_.injected_failures.add();

@@ -1,13 +1,13 @@
 #include "harness.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include "meshdemo/async.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 
@@ -34,7 +34,7 @@ namespace harness {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+using meshdemo::use_nothrow;
 
 std::uint16_t free_port() {
     // Below the kernel's ephemeral range (32768+): there, an outgoing connection of a busy machine

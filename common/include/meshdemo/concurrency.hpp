@@ -5,7 +5,6 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -41,7 +40,7 @@ boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_
         lanes.push_back(asio::co_spawn(executor, lane(), asio::deferred));
     }
     auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(lanes))
-                               .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+                               .async_wait(asio::experimental::wait_for_all(), asio::deferred);
     for (const auto& error : errors) {
         if (error) {
             std::rethrow_exception(error);

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,28 +54,35 @@ public:
 
 private:
     class connection_slot;
-    /** An idle keep-alive connection and its read buffer. */
+    /** A keep-alive connection with the buffers of its exchanges. Pooled by pointer: moving a
+     * Beast stream allocates a new implementation object. */
     struct pooled_connection {
+        explicit pooled_connection(boost::asio::io_context& io) : stream(io) {}
         beast::tcp_stream stream;
-        beast::flat_buffer buffer;
+        beast::flat_buffer buffer; ///< what was read from the peer
+        std::string head;          ///< the request head being sent
     };
 
     boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
-    boost::asio::awaitable<call_result> exchange(http_request& request,
+    boost::asio::awaitable<call_result> exchange(std::string_view path, const header_list& headers,
                                                  std::chrono::steady_clock::time_point deadline);
+    /** The request's start line and header fields as they go on the wire. */
+    void write_head(std::string& out, std::string_view path, const header_list& headers) const;
     /** Waits for a free connection until deadline; false when none came in time. */
     boost::asio::awaitable<bool> acquire(std::chrono::steady_clock::time_point deadline);
     void release();
 
     boost::asio::io_context& io_;
     http_url peer_;
+    /** Host and User-Agent, the same on every request. */
+    std::string fixed_fields_;
     std::size_t max_connections_;
     std::size_t in_use_ = 0;
     /** Calls waiting for a connection; a waiter is woken by cancelling its timer. */
     std::deque<boost::asio::steady_timer*> waiting_;
     boost::asio::ip::tcp::resolver resolver_;
-    std::vector<pooled_connection> idle_;
+    std::vector<std::unique_ptr<pooled_connection>> idle_;
 };
 
 } // namespace meshdemo

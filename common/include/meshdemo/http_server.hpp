@@ -65,10 +65,12 @@ private:
     boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
                                                   std::size_t worker);
     boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket);
+    /** head: the connection's buffer for answer heads (see async_write_response). */
     boost::asio::awaitable<bool> answer(beast::tcp_stream& stream, http_request& request,
-                                        std::size_t worker);
+                                        std::size_t worker, std::string& head);
     boost::asio::awaitable<void> answer_unreadable(beast::tcp_stream& stream,
-                                                   const boost::system::error_code& ec);
+                                                   const boost::system::error_code& ec,
+                                                   std::string& head);
     void record(const http_request* request, const request_context& context, unsigned status,
                 std::chrono::steady_clock::time_point started);
 

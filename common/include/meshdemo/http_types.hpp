@@ -1,9 +1,9 @@
 #pragma once
 
-#include <boost/asio/as_tuple.hpp>
+#include "meshdemo/async.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
@@ -14,7 +14,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -51,20 +50,23 @@ http_response make_response(const http_request& request, http::status status, st
 /** A JSON response. */
 http_response json_response(const http_request& request, http::status status, std::string body);
 
-/** The start line and header fields as they go on the wire, ending with the blank line.
+/** Appends the status line and header fields as they go on the wire, ending with the blank line.
  * Written with the body in one gather write instead of Beast's generic serializer, whose buffer
  * sequence machinery costs more than the rest of a small exchange. */
-std::string wire_head(const http_request& request);
-std::string wire_head(const http_response& response);
+void append_wire_head(std::string& out, const http_response& response);
 
-/** Writes a message, head and body, in one gather write; errors come back as values. */
-template <typename Stream, typename Message>
-asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
-async_write_message(Stream& stream, const Message& message) {
-    const std::string head = wire_head(message);
+/**
+ * Writes a response, head and body, in one gather write; errors come back as values. `head` is
+ * the caller's scratch buffer for the head and must outlive the write: a connection reuses one
+ * for all its answers, so that writing allocates nothing.
+ */
+template <typename Stream>
+auto async_write_response(Stream& stream, const http_response& response, std::string& head) {
+    head.clear();
+    append_wire_head(head, response);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
-                                                    asio::buffer(message.body())};
-    co_return co_await asio::async_write(stream, buffers, asio::as_tuple(asio::use_awaitable));
+                                                    asio::buffer(response.body())};
+    return asio::async_write(stream, buffers, use_nothrow);
 }
 
 /** Whether the request is a GET or a HEAD, the only methods our routes take. */
