@@ -14,7 +14,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         g++ cmake make pkg-config \
-        libboost1.81-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
+        libboost1.81-dev libhiredis-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 
@@ -30,12 +30,12 @@ RUN cmake --preset release -DMESHDEMO_BUILD_TESTS=OFF \
            strip --strip-unneeded -o "/out/$service" "build/release/services/$service/$service"; \
        done
 
-# ---- runtime: the shared libraries the executables link (ldd: spdlog, fmt, hiredis; libstdc++,
+# ---- runtime: the shared libraries the executables link (ldd: spdlog, fmt, hiredis, simdjson; libstdc++,
 # libgcc and libc are in the base already), a numeric non-root user, nothing else
 FROM debian:bookworm-slim AS runtime
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libhiredis0.14 libspdlog1.10 libfmt9 \
+    && apt-get install -y --no-install-recommends libhiredis0.14 libsimdjson14 libspdlog1.10 libfmt9 \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 purpose=${1:-run}
 packages=(g++ cmake make pkg-config libboost1.81-dev libhiredis-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev libgtest-dev redis-server redis-tools curl ca-certificates)
+          libsimdjson-dev libspdlog-dev libfmt-dev libgtest-dev redis-server redis-tools curl ca-certificates)
 if [ "$purpose" = test ]; then
     packages+=(clang libclang-rt-14-dev chromium nginx-light wrk python3
                podman runc debootstrap podman-compose procps iproute2 busybox)

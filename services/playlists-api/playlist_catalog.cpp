@@ -66,11 +66,6 @@ std::variant<playlist_plan, std::string> read_playlists(std::string_view stored)
     return plan;
 }
 
-bool is_video_document(std::string_view body) {
-    const auto first = body.find_first_not_of(" \t\r\n");
-    return first != std::string_view::npos && body[first] == '{' && json::accept(body);
-}
-
 catalog merge_catalog(const playlist_plan& plan,
                       const std::vector<std::optional<std::string>>& videos) {
     catalog result;

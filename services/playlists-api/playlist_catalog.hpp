@@ -29,9 +29,6 @@ struct playlist_plan {
  */
 std::variant<playlist_plan, std::string> read_playlists(std::string_view stored);
 
-/** Whether a videos-api answer body is a JSON object (checked without building it). */
-bool is_video_document(std::string_view body);
-
 /** The answer of GET /: the playlists with their videos, and how many videos are missing. */
 struct catalog {
     std::string body;

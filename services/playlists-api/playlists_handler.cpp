@@ -122,7 +122,7 @@ playlists_handler::fetch_video(const std::string& id, const request_context& con
     } else if (status >= 400) {
         outcome = call_outcome::client_error;
         problem = "videos-api answered " + std::to_string(status);
-    } else if (is_video_document(call.response.body())) {
+    } else if (is_video_document_(call.response.body())) {
         video = std::move(call.response.body());
     } else {
         problem = "videos-api answered something that is not a video";

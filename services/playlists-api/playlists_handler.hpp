@@ -6,6 +6,7 @@
 #include "meshdemo/redis_client.hpp"
 
 #include "playlist_catalog.hpp"
+#include "video_document.hpp"
 
 #include <array>
 #include <chrono>
@@ -63,6 +64,7 @@ private:
     bool debug_cors_;
     std::string cached_stored_;
     std::shared_ptr<const playlist_plan> cached_plan_;
+    video_document_check is_video_document_;
 };
 
 } // namespace playlists_api

@@ -63,16 +63,6 @@ TEST(PlaylistCatalog, LeavesOutVideosThatCouldNotBeFetched) {
     EXPECT_EQ(body[1]["videos"], json::array());
 }
 
-TEST(PlaylistCatalog, OnlyJsonObjectsCountAsVideos) {
-    EXPECT_TRUE(is_video_document(R"({"id":"x"})"));
-    EXPECT_TRUE(is_video_document(" {\"id\":\"x\"}\n"));
-    EXPECT_FALSE(is_video_document("[]"));
-    EXPECT_FALSE(is_video_document("<html>"));
-    EXPECT_FALSE(is_video_document("{\"id\":"));
-    EXPECT_FALSE(is_video_document("{} trailing"));
-    EXPECT_FALSE(is_video_document(""));
-}
-
 TEST(PlaylistCatalog, KeepsEveryStoredPlaylistFieldAndSplicesVideosVerbatim) {
     const auto plan = std::get<playlist_plan>(read_playlists(
         R"([{"name":"A \"quoted\"","id":"1","extra":{"k":[1,2]},"videos":[{"id":"x"}]}])"));
