@@ -12,7 +12,10 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <charconv>
 #include <deque>
+#include <initializer_list>
+#include <iterator>
 
 namespace meshdemo {
 
@@ -106,6 +109,25 @@ redis_reply to_reply(const redisReply* reply, const redisAsyncContext* context) 
         return redis_reply::error(std::string("redis: ") + std::string(reply->str, reply->len));
     default:
         return redis_reply::error("redis: unexpected reply type");
+    }
+}
+
+/** A command as Redis's wire protocol (RESP) has it: an array of bulk strings. Written here
+ * because hiredis's printf-style formatter cost more than the rest of a GET. */
+void format_command(std::string& out, std::initializer_list<std::string_view> parts) {
+    const auto append_number = [&out](std::size_t number) {
+        char digits[20];
+        const auto end = std::to_chars(std::begin(digits), std::end(digits), number).ptr;
+        out.append(digits, end);
+    };
+    out.clear();
+    out.push_back('*');
+    append_number(parts.size());
+    out.append("\r\n");
+    for (const std::string_view part : parts) {
+        out.push_back('$');
+        append_number(part.size());
+        out.append("\r\n").append(part).append("\r\n");
     }
 }
 
@@ -269,10 +291,12 @@ asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::strin
     auto reply = co_await asio::async_initiate<decltype(asio::deferred), void(redis_reply)>(
         [this, verb, argument](auto handler) {
             auto* pending = new pending_command{std::move(handler), connection_};
-            const char* arguments[] = {verb.data(), argument.data()};
-            const std::size_t lengths[] = {verb.size(), argument.size()};
-            const int count = argument.empty() && verb == "PING" ? 1 : 2;
-            const int status = redisAsyncCommandArgv(
+            if (argument.empty() && verb == "PING") {
+                format_command(command_, {verb});
+            } else {
+                format_command(command_, {verb, argument});
+            }
+            const int status = redisAsyncFormattedCommand(
                 connection_->context,
                 [](redisAsyncContext* context, void* raw_reply, void* data) {
                     auto* command = static_cast<pending_command*>(data);
@@ -287,7 +311,7 @@ asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::strin
                     delete command;
                     asio::post(io, asio::append(std::move(done), std::move(result)));
                 },
-                pending, count, arguments, lengths);
+                pending, command_.data(), command_.size());
             if (status != REDIS_OK) {
                 auto done = std::move(pending->handler);
                 delete pending;

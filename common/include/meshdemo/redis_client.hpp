@@ -75,6 +75,8 @@ private:
     boost::asio::steady_timer reconnect_timer_;
     boost::asio::steady_timer watchdog_timer_;
     std::shared_ptr<connection> connection_;
+    /** The command being sent, in the wire protocol; reused (hiredis copies it). */
+    std::string command_;
     std::chrono::milliseconds backoff_{100};
     bool connected_ = false;
     bool reconnect_scheduled_ = false;
