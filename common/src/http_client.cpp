@@ -48,29 +48,30 @@ asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point
         ++in_use_;
         co_return true;
     }
-    asio::steady_timer wake(io_, deadline);
-    waiting_.push_back(&wake);
-    // However the wait ends (handed a connection, deadline, or the coroutine destroyed at
-    // shutdown), this waiter must not stay in the queue.
+    waiter self{asio::steady_timer(io_, deadline)};
+    waiting_.push_back(&self);
+    // However the wait ends (deadline, or the coroutine destroyed at shutdown), this waiter must
+    // not stay in the queue. release() takes a waiter out itself, so that the common case costs
+    // no search through a queue that may hold a thousand waiters.
     struct leave_queue {
-        std::deque<asio::steady_timer*>& queue;
-        asio::steady_timer* waiter;
+        std::deque<waiter*>& queue;
+        waiter& self;
         ~leave_queue() {
-            if (const auto self = std::find(queue.begin(), queue.end(), waiter);
-                self != queue.end()) {
-                queue.erase(self);
+            if (self.queued) {
+                queue.erase(std::find(queue.begin(), queue.end(), &self));
             }
         }
-    } const in_queue{waiting_, &wake};
-    auto [ec] = co_await wake.async_wait(use_nothrow);
+    } const in_queue{waiting_, self};
+    auto [ec] = co_await self.wake.async_wait(use_nothrow);
     co_return ec == asio::error::operation_aborted; // aborted: release() handed us its connection
 }
 
 void http_client::release() {
     while (!waiting_.empty()) {
-        asio::steady_timer* next = waiting_.front();
+        waiter* next = waiting_.front();
         waiting_.pop_front();
-        if (next->cancel() > 0) {
+        next->queued = false;
+        if (next->wake.cancel() > 0) {
             return; // handed over: in_use_ stays as it is
         }
         // That waiter's deadline passed already; its wake-up is on the way: try the next one.

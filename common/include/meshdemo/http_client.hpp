@@ -79,8 +79,12 @@ private:
     std::string fixed_fields_;
     std::size_t max_connections_;
     std::size_t in_use_ = 0;
-    /** Calls waiting for a connection; a waiter is woken by cancelling its timer. */
-    std::deque<boost::asio::steady_timer*> waiting_;
+    /** A call waiting for a connection, woken by cancelling its timer. */
+    struct waiter {
+        boost::asio::steady_timer wake;
+        bool queued = true; ///< still in waiting_
+    };
+    std::deque<waiter*> waiting_;
     boost::asio::ip::tcp::resolver resolver_;
     std::vector<std::unique_ptr<pooled_connection>> idle_;
 };
