@@ -4,9 +4,10 @@
 #
 #     bench/run.sh
 #
-# It installs what is missing (wrk, nginx-light, redis, jq, curl, a profiler) with apt-get, builds
-# the release binaries (cmake --preset release), starts its own Redis servers, services and nginx on
-# free loopback ports, checks the answers, measures with wrk, profiles playlists-api, prints the
+# It installs what is missing (wrk, nginx-light, redis, jq, curl, a profiler, and what the build
+# needs, via scripts/install-deps.sh) with apt-get, builds the release binaries (cmake --preset
+# release), starts its own Redis servers, services and nginx on free loopback ports, checks the
+# answers, measures with wrk, profiles playlists-api, prints the
 # report (markdown) and writes it to bench/RESULTS.md. Every process it starts is stopped by PID on
 # exit, failure or Ctrl-C. About 40 wrk runs of BENCH_SECONDS each: ~8 minutes at the default.
 #
@@ -148,6 +149,9 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 build_services() {
     if [ "${BENCH_BUILD:-1}" != 0 ]; then
+        # The build's own dependencies (compiler, -dev packages), as the README's run command
+        # installs them: a machine that only ever ran the benchmark has them too.
+        "$repo/scripts/install-deps.sh" run >&2 || die "could not install the build dependencies"
         say "building the release binaries"
         (cd "$repo" && { [ -f build/release/CMakeCache.txt ] || cmake --preset release >&2; } &&
             cmake --build build/release -j"$cores" >&2) || die "release build failed"
