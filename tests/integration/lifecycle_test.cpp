@@ -2,9 +2,12 @@
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <future>
+#include <sstream>
+#include <string>
 
 using namespace harness;
 
@@ -87,4 +90,34 @@ TEST(Lifecycle, RedisKilledAndRestartedDuringLoad) {
     EXPECT_EQ(errors_outside, 0u);
     EXPECT_GT(ok_after, 0u);
     EXPECT_TRUE(api.process().running());
+}
+
+TEST(Lifecycle, EveryRequestLineIsWrittenWholeByTheTimeTheServiceExits) {
+    seeded_redis db("videos-db");
+    service api(
+        videos_api_binary(),
+        with_db(db, {{"LOG_LEVEL", "info"}, {"LOG_FORMAT", "json"}, {"SHUTDOWN_DELAY_MS", "0"}}));
+    const load_result result = run_load(api.port(), "/jM36M39MA3I", 4, 700ms);
+    ASSERT_GT(result.sent, 100u);
+    ASSERT_EQ(result.failed, 0u);
+    api.process().send(SIGTERM);
+    const auto code = api.process().wait_exit(5s);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0);
+
+    // Lines go out in batches from a writer thread: none may be lost, cut or interleaved.
+    std::istringstream lines(api.log());
+    std::size_t request_lines = 0;
+    std::string line;
+    std::string last;
+    while (std::getline(lines, line)) {
+        const auto parsed = nlohmann::json::parse(line, nullptr, false);
+        ASSERT_FALSE(parsed.is_discarded()) << "not a JSON line: " << line;
+        if (parsed.value("msg", "") == "request" && parsed.value("route", "") == "/{id}") {
+            ++request_lines;
+        }
+        last = parsed.value("msg", "");
+    }
+    EXPECT_EQ(request_lines, result.sent);
+    EXPECT_EQ(last, "stopped");
 }

@@ -23,8 +23,9 @@ struct logging_settings {
  * terminal and json otherwise). */
 logging_settings read_logging_settings(const settings_reader& reader, std::string service);
 
-/** Installs the process-wide logger: asynchronous, so that no event-loop thread ever waits on
- * stdout, and dropping the oldest lines rather than blocking when the output cannot keep up. */
+/** Installs the process-wide logger: lines are written to stdout in batches by a thread of its
+ * own (every 100 ms, at once for warnings and errors), so that no event-loop thread ever waits on
+ * stdout; when the output cannot keep up, new lines are dropped rather than requests held up. */
 void start_logging(const logging_settings& settings);
 
 /** Flushes what is queued; called before the process exits. */
