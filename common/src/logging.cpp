@@ -10,11 +10,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <poll.h>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace meshdemo {
 
@@ -29,7 +31,7 @@ log_format current_format = log_format::text;
  * format their lines and append them to a buffer under a short lock; the writer thread writes
  * the buffer every 100 ms, at once when it holds 64 KiB or a warning or error, and at exit. No
  * event-loop thread ever waits on stdout; if stdout cannot keep up, lines beyond 1 MiB waiting
- * are dropped rather than a request held up.
+ * are dropped rather than a request held up, and a warning with their count follows.
  */
 class batched_stdout_sink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
@@ -44,9 +46,19 @@ public:
 protected:
     void sink_it_(const spdlog::details::log_msg& message) override { // under mutex_
         if (pending_.size() >= dropping_from) {
+            ++dropped_;
             return;
         }
         spdlog::memory_buf_t line;
+        if (dropped_ > 0) { // say what was lost before going on
+            const std::string count = std::to_string(std::exchange(dropped_, 0));
+            const std::string notice =
+                current_format == log_format::json
+                    ? R"("msg":"log lines dropped: stdout did not keep up","count":)" + count
+                    : "log lines dropped: stdout did not keep up count=" + count;
+            formatter_->format(
+                spdlog::details::log_msg(message.logger_name, spdlog::level::warn, notice), line);
+        }
         formatter_->format(message, line);
         pending_.append(line.data(), line.size());
         if (pending_.size() >= write_at_once_from || message.level >= spdlog::level::warn) {
@@ -85,6 +97,17 @@ private:
             if (written < 0 && errno == EINTR) {
                 continue;
             }
+            if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                // stdout was handed over non-blocking: wait for room as a blocking one would (this
+                // is the writer's own thread), so that no line is cut.
+                pollfd ready{STDOUT_FILENO, POLLOUT, 0};
+                const int polled = ::poll(&ready, 1, -1);
+                if ((polled > 0 && (ready.revents & POLLOUT) != 0) ||
+                    (polled < 0 && errno == EINTR)) {
+                    continue;
+                }
+                return; // the reading end is gone
+            }
             if (written <= 0) {
                 return; // stdout is gone or broken: nothing better to do with log lines
             }
@@ -93,6 +116,7 @@ private:
     }
 
     std::string pending_;
+    std::size_t dropped_ = 0; ///< lines dropped since the last one kept
     bool urgent_ = false;
     std::condition_variable wake_;
     std::jthread writer_; // last: joined before the members it uses go

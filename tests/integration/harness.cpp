@@ -78,7 +78,7 @@ std::string videos_web_binary() {
 // ---- child_process ----
 
 child_process::child_process(std::vector<std::string> argv, const env_map& extra_env,
-                             std::string log_path)
+                             std::string log_path, int stdout_fd)
     : log_path_(std::move(log_path)) {
     std::vector<std::string> environment;
     for (char** entry = environ; *entry != nullptr; ++entry) {
@@ -111,7 +111,7 @@ child_process::child_process(std::vector<std::string> argv, const env_map& extra
             _exit(127);
         }
         const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(log, STDOUT_FILENO);
+        dup2(stdout_fd >= 0 ? stdout_fd : log, STDOUT_FILENO);
         dup2(log, STDERR_FILENO);
         execve(args[0], args.data(), envp.data());
         _exit(127);
@@ -210,9 +210,10 @@ std::string seeded_redis::cli(const std::string& arguments) const {
 
 // ---- service ----
 
-service::service(std::string binary, env_map env, bool wait_until_ready)
+service::service(std::string binary, env_map env, bool wait_until_ready, int stdout_fd)
     : binary_(std::move(binary)), env_(std::move(env)), port_(free_port()),
-      admin_port_(free_port()), log_dir_(make_temp_dir("service-log")), wait_(wait_until_ready) {
+      admin_port_(free_port()), log_dir_(make_temp_dir("service-log")), wait_(wait_until_ready),
+      stdout_fd_(stdout_fd) {
     env_.emplace("PORT", std::to_string(port_));
     env_.emplace("ADMIN_PORT", std::to_string(admin_port_));
     env_.emplace("BIND_ADDRESS", "127.0.0.1");
@@ -229,7 +230,7 @@ service::~service() {
 
 void service::launch() {
     process_ = std::make_unique<child_process>(std::vector<std::string>{binary_}, env_,
-                                               log_dir_ + "/service.log");
+                                               log_dir_ + "/service.log", stdout_fd_);
     if (!wait_) {
         return;
     }

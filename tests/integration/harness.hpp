@@ -31,10 +31,12 @@ std::uint16_t free_port();
 std::string make_temp_dir(const std::string& prefix);
 
 /** A child process started with the current environment plus extras; output goes to a log
- * file. Ended by its PID (SIGTERM, then SIGKILL) when destroyed, even if a test failed. */
+ * file (stdout to stdout_fd instead when given). Ended by its PID (SIGTERM, then SIGKILL) when
+ * destroyed, even if a test failed. */
 class child_process {
 public:
-    child_process(std::vector<std::string> argv, const env_map& extra_env, std::string log_path);
+    child_process(std::vector<std::string> argv, const env_map& extra_env, std::string log_path,
+                  int stdout_fd = -1);
     ~child_process();
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
@@ -73,7 +75,8 @@ private:
 /** One of our service executables, on free ports, ready when constructed (or failed). */
 class service {
 public:
-    service(std::string binary, env_map env, bool wait_until_ready = true);
+    /** stdout_fd: where the service's stdout goes instead of its log file (a pipe, say). */
+    service(std::string binary, env_map env, bool wait_until_ready = true, int stdout_fd = -1);
     ~service();
     std::uint16_t port() const { return port_; }
     std::uint16_t admin_port() const { return admin_port_; }
@@ -92,6 +95,7 @@ private:
     std::uint16_t admin_port_;
     std::string log_dir_;
     bool wait_;
+    int stdout_fd_;
     std::unique_ptr<child_process> process_;
 };
 
