@@ -703,62 +703,61 @@ scenario_name() {
     esac
 }
 
-throughput_table() { # PREFIX CEILING_PREFIX SCENARIO... (rows for each connection count present)
-    local prefix=$1 ceiling=$2 scn c k n
+measured_rows() { # PREFIX CEILING_PREFIX SCENARIO... -> "scenario conns key ceiling_key" per run
+    local prefix=$1 ceiling=$2 scn c
     shift 2
-    echo "| scenario | conns | req/s | vs ceiling | p50 ms | p99 ms | p99.9 ms | p50 / p99 / p99.9 vs ceiling | socket errors | non-2xx | partial |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
     for scn in "$@"; do
         for c in "${connection_counts[@]}"; do
-            k=$prefix.$scn.$c
-            [ -n "$(get "$k" rps)" ] || continue
-            n=$ceiling.ngx.$c
-            printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |\n' \
-                "$(scenario_name "$scn")" "$c" "$(num '%.0f' "$(get "$k" rps)")" \
-                "$(percent "$(get "$k" rps)" "$(get "$n" rps)")" \
-                "$(ms "$(get "$k" p50_us)")" "$(ms "$(get "$k" p99_us)")" "$(ms "$(get "$k" p999_us)")" \
-                "$(ratio "$(get "$k" p50_us)" "$(get "$n" p50_us)")" \
-                "$(ratio "$(get "$k" p99_us)" "$(get "$n" p99_us)")" \
-                "$(ratio "$(get "$k" p999_us)" "$(get "$n" p999_us)")" \
-                "$(get "$k" errors)" "$(get "$k" non2xx)" "$(get "$k" partial)"
+            [ -z "$(get "$prefix.$scn.$c" rps)" ] || echo "$scn $c $prefix.$scn.$c $ceiling.ngx.$c"
         done
     done
 }
 
+throughput_table() { # PREFIX CEILING_PREFIX SCENARIO... (rows for each connection count present)
+    local scn c k n
+    echo "| scenario | conns | req/s | vs ceiling | p50 ms | p99 ms | p99.9 ms | p50 / p99 / p99.9 vs ceiling | socket errors | non-2xx | partial |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+    while read -r scn c k n; do
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |\n' \
+            "$(scenario_name "$scn")" "$c" "$(num '%.0f' "$(get "$k" rps)")" \
+            "$(percent "$(get "$k" rps)" "$(get "$n" rps)")" \
+            "$(ms "$(get "$k" p50_us)")" "$(ms "$(get "$k" p99_us)")" "$(ms "$(get "$k" p999_us)")" \
+            "$(ratio "$(get "$k" p50_us)" "$(get "$n" p50_us)")" \
+            "$(ratio "$(get "$k" p99_us)" "$(get "$n" p99_us)")" \
+            "$(ratio "$(get "$k" p999_us)" "$(get "$n" p999_us)")" \
+            "$(get "$k" errors)" "$(get "$k" non2xx)" "$(get "$k" partial)"
+    done < <(measured_rows "$@")
+}
+
 rss_cell() { local v; v=$(get "$1" "rss_$2"); [ -n "$v" ] && mb "$v" || printf '–'; }
 cpu_cell() { local v; v=$(get "$1" "cpu_$2"); [ -n "$v" ] && per_1k "$v" "$(get "$1" requests)" || printf '–'; }
+others_cell() { # KEY: the rest of the machine's CPU during the run, in cores
+    num '%.2f' "$(awk -v t="$(get "$1" cpu_other)" -v hz="$clk_tck" -v s="$(get "$1" seconds)" 'BEGIN { v = t / hz / s; print v < 0 ? 0 : v }')"
+}
 
 resource_table() { # PREFIX CEILING_PREFIX SCENARIO...
-    local prefix=$1 ceiling=$2 scn c k n redis_ticks
-    shift 2
+    local scn c k n redis_ticks
     echo "| scenario | conns | peak RSS MB web / playlists / videos | RSS sum vs nginx | CPU s per 1k req web / playlists / videos / redis | total | vs ceiling | wrk | others' CPU (cores) |"
     echo "|---|---:|---|---:|---|---:|---:|---:|---:|"
-    for scn in "$@"; do
-        for c in "${connection_counts[@]}"; do
-            k=$prefix.$scn.$c
-            [ -n "$(get "$k" rps)" ] || continue
-            n=$ceiling.ngx.$c
-            local rss_sum=0 label
-            for label in web pl vid ngx; do rss_sum=$((rss_sum + ${R[$k.rss_$label]:-0})); done
-            if [ "$scn" = ngx ]; then
-                printf '| %s | %s | nginx %s (master + workers) | 1.00× | nginx %s | %s | 1.00× | %s | %s |\n' \
-                    "$(scenario_name "$scn")" "$c" "$(rss_cell "$k" ngx)" "$(cpu_cell "$k" ngx)" \
-                    "$(cpu_cell "$k" total)" "$(cpu_cell "$k" wrk)" \
-                    "$(num '%.2f' "$(awk -v t="$(get "$k" cpu_other)" -v hz="$clk_tck" -v s="$(get "$k" seconds)" 'BEGIN { v = t / hz / s; print v < 0 ? 0 : v }')")"
-                continue
-            fi
-            redis_ticks=$((${R[$k.cpu_rpl]:-0} + ${R[$k.cpu_rvid]:-0}))
-            printf '| %s | %s | %s / %s / %s | %s | %s / %s / %s / %s | %s | %s | %s | %s |\n' \
-                "$(scenario_name "$scn")" "$c" "$(rss_cell "$k" web)" "$(rss_cell "$k" pl)" "$(rss_cell "$k" vid)" \
-                "$(ratio "$rss_sum" "$(get "$n" rss_ngx)")" \
-                "$(cpu_cell "$k" web)" "$(cpu_cell "$k" pl)" "$(cpu_cell "$k" vid)" \
-                "$(per_1k "$redis_ticks" "$(get "$k" requests)")" "$(cpu_cell "$k" total)" \
-                "$(ratio "$(cpu_per_1k_value "$(get "$k" cpu_total)" "$(get "$k" requests)")" \
-                    "$(cpu_per_1k_value "$(get "$n" cpu_total)" "$(get "$n" requests)")")" \
-                "$(cpu_cell "$k" wrk)" \
-                "$(num '%.2f' "$(awk -v t="$(get "$k" cpu_other)" -v hz="$clk_tck" -v s="$(get "$k" seconds)" 'BEGIN { v = t / hz / s; print v < 0 ? 0 : v }')")"
-        done
-    done
+    while read -r scn c k n; do
+        local rss_sum=0 label
+        for label in web pl vid ngx; do rss_sum=$((rss_sum + ${R[$k.rss_$label]:-0})); done
+        if [ "$scn" = ngx ]; then
+            printf '| %s | %s | nginx %s (master + workers) | 1.00× | nginx %s | %s | 1.00× | %s | %s |\n' \
+                "$(scenario_name "$scn")" "$c" "$(rss_cell "$k" ngx)" "$(cpu_cell "$k" ngx)" \
+                "$(cpu_cell "$k" total)" "$(cpu_cell "$k" wrk)" "$(others_cell "$k")"
+            continue
+        fi
+        redis_ticks=$((${R[$k.cpu_rpl]:-0} + ${R[$k.cpu_rvid]:-0}))
+        printf '| %s | %s | %s / %s / %s | %s | %s / %s / %s / %s | %s | %s | %s | %s |\n' \
+            "$(scenario_name "$scn")" "$c" "$(rss_cell "$k" web)" "$(rss_cell "$k" pl)" "$(rss_cell "$k" vid)" \
+            "$(ratio "$rss_sum" "$(get "$n" rss_ngx)")" \
+            "$(cpu_cell "$k" web)" "$(cpu_cell "$k" pl)" "$(cpu_cell "$k" vid)" \
+            "$(per_1k "$redis_ticks" "$(get "$k" requests)")" "$(cpu_cell "$k" total)" \
+            "$(ratio "$(cpu_per_1k_value "$(get "$k" cpu_total)" "$(get "$k" requests)")" \
+                "$(cpu_per_1k_value "$(get "$n" cpu_total)" "$(get "$n" requests)")")" \
+            "$(cpu_cell "$k" wrk)" "$(others_cell "$k")"
+    done < <(measured_rows "$@")
 }
 
 logs_table() {

@@ -51,13 +51,11 @@ protected:
         }
         spdlog::memory_buf_t line;
         if (dropped_ > 0) { // say what was lost before going on
-            const std::string count = std::to_string(std::exchange(dropped_, 0));
-            const std::string notice =
-                current_format == log_format::json
-                    ? R"("msg":"log lines dropped: stdout did not keep up","count":)" + count
-                    : "log lines dropped: stdout did not keep up count=" + count;
+            log_line notice("log lines dropped: stdout did not keep up");
+            notice.add("count", static_cast<std::int64_t>(std::exchange(dropped_, 0)));
             formatter_->format(
-                spdlog::details::log_msg(message.logger_name, spdlog::level::warn, notice), line);
+                spdlog::details::log_msg(message.logger_name, spdlog::level::warn, notice.text()),
+                line);
         }
         formatter_->format(message, line);
         pending_.append(line.data(), line.size());

@@ -47,6 +47,8 @@ public:
     log_line& add(std::string_view key, double value);
 
     void write(spdlog::level::level_enum level) const;
+    /** The fields as rendered, without time, level and service. */
+    std::string_view text() const { return body_; }
 
 private:
     void append_key(std::string_view key);
