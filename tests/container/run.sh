@@ -15,6 +15,8 @@
 # See docs/containers.md.
 set -euo pipefail
 
+# shellcheck source=tests/lib/debian-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/debian-rootfs.sh"
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache_dir=${CONTAINER_TEST_CACHE:-/var/cache/servicemesh-demo-test}
 log_dir=$cache_dir/last-run
@@ -97,6 +99,25 @@ logged() {
 }
 
 compose() { (cd "$repo" && podman-compose -p "$project" -f docker-compose.yaml "$@"); }
+
+# podman-compose 1.0.3 goes on (and exits 0) when podman cannot create or start a container:
+# find each podman command that failed in its log and print it with podman's error.
+compose_errors() {
+    awk '/^podman / { command = $0 }
+         /^Error: / { print "    command: " command; print "    " $0; found = 1 }
+         END { exit found ? 0 : 1 }' "$1"
+}
+
+# compose up -d with its output in NAME.log; fails at once, naming the failed podman command
+# and its error, when a container could not be created.
+compose_up() {
+    local name=$1 errors
+    logged "$name" compose up -d
+    if errors=$(compose_errors "$log_dir/$name.log"); then
+        printf '%s\n' "$errors" >&2
+        fail "podman-compose could not create or start every container (see $log_dir/$name.log)"
+    fi
+}
 
 project_containers() {
     podman ps -a -q --filter "label=io.podman.compose.project=$project"
@@ -214,17 +235,8 @@ cleanup() {
 phase_setup() {
     begin_phase "setup: podman and tools"
     [[ $(id -u) -eq 0 ]] || fail "run as root (podman with runc and cgroupfs, apt-get)"
-    local missing=() tool package
-    for tool in podman:podman runc:runc debootstrap:debootstrap podman-compose:podman-compose \
-        curl:curl python3:python3; do
-        package=${tool#*:}
-        command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("$package")
-    done
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        log "installing ${missing[*]} with apt-get"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
+    # One list of what the tests need (podman's catatonit and the CNI dnsname plugin included).
+    "$repo/scripts/install-deps.sh" test
     mkdir -p "$cache_dir" "$log_dir"
     rm -f "$log_dir"/*.log
     # CONTAINERS_CONF replaces the system file, so both sections are here (see containers.md).
@@ -264,53 +276,6 @@ EOF
     end_phase
 }
 
-# A debootstrapped Debian imported as debian:bookworm-slim, slimmed like the official image
-# (no docs, man pages, locales or apt lists; dpkg told to skip them in later installs).
-make_debian_rootfs() {
-    local tarball=$1 rootfs
-    rootfs=$(mktemp -d "$cache_dir/rootfs.XXXXXX")
-    log "debootstrap --variant=minbase bookworm (log: $log_dir/debootstrap.log)"
-    if ! debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian \
-        >"$log_dir/debootstrap.log" 2>&1; then
-        rm -rf "$rootfs"
-        tail -n 20 "$log_dir/debootstrap.log" >&2
-        fail "debootstrap failed"
-    fi
-    cat >"$rootfs/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/lintian/*
-path-exclude /usr/share/locale/*
-EOF
-    printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
-    chmod 755 "$rootfs/usr/sbin/policy-rc.d"
-    rm -f "$rootfs/etc/apt/sources.list"
-    cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<'EOF'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    local root=${rootfs:?}
-    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-    rm -rf "$root"/usr/share/{man,info,groff,lintian,locale}/* \
-        "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
-        "$root"/var/cache/apt/archives/*.deb "$root"/var/log/*.log "${root:?}"/dev/*
-    tar -C "$rootfs" -cf "$tarball.partial" .
-    mv "$tarball.partial" "$tarball"
-    rm -rf "$rootfs"
-}
-
 phase_base_images() {
     begin_phase "base images"
     if podman image exists "$debian_image"; then
@@ -320,8 +285,8 @@ phase_base_images() {
         if [[ -s $tarball ]]; then
             log "$debian_image absent and no registry: importing the cached debootstrap rootfs $tarball"
         else
-            log "$debian_image absent and no registry: making it with debootstrap (cached in $tarball)"
-            make_debian_rootfs "$tarball"
+            log "$debian_image absent and no registry: making it with debootstrap (cached in $tarball; log: $log_dir/debootstrap.log)"
+            make_debian_rootfs "$tarball" "$log_dir/debootstrap.log" || fail "debootstrap failed"
         fi
         # Images built on it inherit the second label: they say they were built on this stand-in.
         logged debian-import podman import \
@@ -383,7 +348,7 @@ phase_up() {
     volumes_before=$(podman volume ls -q | sort)
     networks_before=$(podman network ls -q | sort)
     stack_started=true
-    logged compose-up compose up -d
+    compose_up compose-up
     wait_until "$wait_seconds" "the stack answering on ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT" stack_answers
     end_phase
 }
@@ -459,7 +424,7 @@ videos_api_answers() {
 phase_flaky() {
     begin_phase "FLAKY=true FLAKY_RATE=0.5"
     remove_stack
-    FLAKY=true FLAKY_RATE=0.5 logged compose-up-flaky compose up -d
+    FLAKY=true FLAKY_RATE=0.5 compose_up compose-up-flaky
     wait_until "$wait_seconds" "the FLAKY stack answering" videos_api_answers
 
     local i status ok=0 failed=0 other=0

@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const YAML = require('yaml');
+const { kubectl } = require('./kubectl');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const DEPLOY = path.join(REPO, 'deploy');
@@ -32,10 +33,10 @@ function findKustomizations() {
 
 const renderCache = new Map();
 
-/** `kubectl kustomize DIR` as text (throws with kubectl's message when it fails). */
+/** `kubectl kustomize DIR` with the pinned kubectl, as text (throws with kubectl's message when it fails). */
 function renderText(relDir) {
     if (!renderCache.has(relDir)) {
-        const text = execFileSync('kubectl', ['kustomize', path.join(REPO, relDir)], {
+        const text = execFileSync(kubectl(), ['kustomize', path.join(REPO, relDir)], {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'pipe'],
             // kubectl must never reach for a cluster while rendering.
