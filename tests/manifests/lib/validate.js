@@ -8,7 +8,8 @@
  *   pass walks each object along the TypeScript declarations that ship with the same packages
  *   (read with the TypeScript compiler) and reports every field the type does not declare: a
  *   misspelt optional field such as `readinesProbe` is an error, not silently ignored.
- * - Linkerd objects: the openAPIV3Schema of Linkerd's own CRDs (schemas/linkerd/), compiled with
+ * - Linkerd objects, and Istio kinds the istio models lack (telemetry.istio.io/v1): the
+ *   openAPIV3Schema of the projects' own CRDs (schemas/linkerd/, schemas/istio/), compiled with
  *   ajv with unknown fields rejected.
  */
 const fs = require('node:fs');
@@ -134,9 +135,9 @@ function unknownFields(value, types, where, out) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Linkerd, from its CRDs.
+// Linkerd, and Istio kinds without a model, from their CRDs.
 
-const linkerd = new Map(); // "group/version/Kind" -> compiled validator
+const crdValidators = new Map(); // "group/version/Kind" -> compiled validator
 
 /** Makes a CRD schema strict the way the API server reads it, for ajv. */
 function strictSchema(schema, top) {
@@ -160,23 +161,37 @@ function strictSchema(schema, top) {
     return out;
 }
 
-function loadLinkerdSchemas() {
-    if (linkerd.size) return;
+function loadCrdSchemas() {
+    if (crdValidators.size) return;
     const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false });
     ajv.addFormat('int32', { type: 'number', validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    ajv.addFormat('int64', { type: 'number', validate: (n) => Number.isInteger(n) });
+    ajv.addFormat('uint32', { type: 'number', validate: (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32 });
     ajv.addFormat('float', { type: 'number', validate: () => true });
-    const dir = path.join(ROOT, 'schemas', 'linkerd');
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-        // The files are Helm templates: drop the lines that hold template actions.
-        const text = fs.readFileSync(path.join(dir, file), 'utf8')
-            .split('\n').filter((l) => !l.includes('{{')).join('\n');
-        for (const crd of YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean)) {
-            for (const v of crd.spec.versions) {
-                const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
-                linkerd.set(key, ajv.compile(strictSchema(v.schema.openAPIV3Schema, true)));
+    ajv.addFormat('double', { type: 'number', validate: () => true });
+    // Istio's CRDs use it in status only, which our files never set; RFC 3339, loosely.
+    ajv.addFormat('date-time', { type: 'string', validate: (t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(t) });
+    for (const project of ['linkerd', 'istio']) {
+        const dir = path.join(ROOT, 'schemas', project);
+        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+            // Linkerd's files are Helm templates: drop the lines that hold template actions.
+            const text = fs.readFileSync(path.join(dir, file), 'utf8')
+                .split('\n').filter((l) => !l.includes('{{')).join('\n');
+            for (const crd of YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean)) {
+                for (const v of crd.spec.versions) {
+                    const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
+                    crdValidators.set(key, ajv.compile(strictSchema(v.schema.openAPIV3Schema, true)));
+                }
             }
         }
     }
+}
+
+function validateWithCrd(obj, where) {
+    loadCrdSchemas();
+    const validator = crdValidators.get(`${obj.apiVersion}/${obj.kind}`);
+    if (!validator) return null;
+    return validator(obj) ? [] : validator.errors.map((e) => `${where}${e.instancePath} ${e.message}${e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`);
 }
 
 /**
@@ -187,13 +202,13 @@ function validateObject(obj) {
     const where = `${obj.kind}/${obj.metadata && obj.metadata.name}`;
     if (!obj.apiVersion || !obj.kind) return [`${where}: apiVersion and kind are required`];
     if (/linkerd\.io\//.test(obj.apiVersion)) {
-        loadLinkerdSchemas();
-        const validator = linkerd.get(`${obj.apiVersion}/${obj.kind}`);
-        if (!validator) return [`${where}: no Linkerd CRD schema for ${obj.apiVersion} ${obj.kind}`];
-        return validator(obj) ? [] : validator.errors.map((e) => `${where}${e.instancePath} ${e.message}${e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`);
+        return validateWithCrd(obj, where) || [`${where}: no Linkerd CRD schema for ${obj.apiVersion} ${obj.kind}`];
     }
     const model = loadModel(obj.apiVersion, obj.kind);
-    if (!model || !model.Model) return [`${where}: no schema model for ${obj.apiVersion} ${obj.kind}`];
+    if (!model || !model.Model) {
+        // No model (e.g. telemetry.istio.io/v1): the project's own CRD schema, kept as data.
+        return validateWithCrd(obj, where) || [`${where}: no schema model for ${obj.apiVersion} ${obj.kind}`];
+    }
     const problems = [];
     try {
         new model.Model(obj).validate();

@@ -51,5 +51,9 @@ test('the validator itself catches wrong types, bad enums and misspelt fields', 
     expectProblem(m.named(linkerd, 'MeshTLSAuthentication', 'playlists-api'), (o) => { o.spec.identities = ['*']; }, /oneOf/);
     expectProblem(legacy[0], (o) => { o.spec.routes[0].isRetriable = true; }, /additional properties \(isRetriable\)/);
     expectProblem(legacy[0], (o) => { o.spec.retryBudget.retryRatio = '0.2'; }, /must be number/);
+    // telemetry.istio.io/v1 has no model: Istio's own CRD schema (schemas/istio) checks it.
+    const telemetry = m.named(m.render('deploy/kubernetes/overlays/istio'), 'Telemetry', 'tracing');
+    expectProblem(telemetry, (o) => { o.spec.tracing[0].randomSamplingPercent = 100; }, /additional properties \(randomSamplingPercent\)/);
+    expectProblem(telemetry, (o) => { o.spec.tracing[0].randomSamplingPercentage = '100'; }, /must be number/);
     expectProblem({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, () => {}, /no schema model/);
 });
