@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const m = require('../lib/manifests');
 const L = require('../lib/local');
 const { contract } = require('../lib/contract');
+const { answers } = require('../lib/checks');
 
 const C = contract();
 const objects = m.render('deploy/kubernetes/base');
@@ -84,6 +85,21 @@ test('services run with the rendered env: probes answer on the admin port, the e
                 const playlists = JSON.parse(r.body);
                 assert.equal(playlists.length, 4);
                 assert.equal(playlists.reduce((n, p) => n + p.videos.length, 0), 9);
+
+                // The entry check (lib/checks.js) relies on answers() for which paths a service
+                // serves, unstripped or not: the real executables must agree, path by path.
+                const samples = {
+                    'playlists-api': ['/', '/api/playlists', '/api', '/api/playlists/x', '/home'],
+                    'videos-web': ['/', '/home', '/home/', '/home/style.css', '/home/api/playlists', '/homepage',
+                        '/style.css', '/nope.css', '/home/nope.css', '/config.json', '/api/playlists'],
+                };
+                for (const [app, paths] of Object.entries(samples)) {
+                    const p = procs.find((x) => x.name === app);
+                    for (const x of paths) {
+                        const status = (await L.get(p.http + x)).status;
+                        assert.equal(status === 200, answers(app, x, m.envOf(p.container)), `${app} ${x} answered ${status}`);
+                    }
+                }
             }
             const config = await L.get(`${web.http}/config.json`);
             assert.equal(config.status, 200);

@@ -1,0 +1,162 @@
+'use strict';
+// Can the checks fail? Each mutation below is one realistic mistake, made on a deep copy of the
+// rendered manifests (and of the walkthrough's text where the mistake is in the doc), as the
+// mistake in the source file would render. The same check functions that test/consistency.test.js
+// runs on the real files (lib/checks.js) must reject every one of them. A mutation that no
+// check catches is a check that passes whatever the manifests say.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const m = require('../lib/manifests');
+const { failures, loadContext, copyContext } = require('../lib/checks');
+
+const BASE = 'deploy/kubernetes/base';
+const LINKERD = 'deploy/kubernetes/overlays/linkerd';
+const ISTIO = 'deploy/kubernetes/overlays/istio';
+const ISTIO_API = 'deploy/kubernetes/overlays/istio-api';
+const APP = [BASE, LINKERD, ISTIO, ISTIO_API, 'deploy/kubernetes/overlays/ingress-kong'];
+
+/** Applies fn to the object kind/name in every given rendering that has it (as a source file would). */
+function edit(ctx, dirs, kind, name, fn) {
+    let found = 0;
+    for (const dir of dirs) {
+        const o = m.named(ctx.renderings[dir], kind, name);
+        if (o) {
+            fn(o, dir);
+            found++;
+        }
+    }
+    assert.ok(found, `mutation target ${kind}/${name} not found in ${dirs}`);
+}
+
+const container = (d, name) => d.spec.template.spec.containers.find((c) => c.name === name);
+const setEnv = (c, name, value) => {
+    const e = c.env.find((x) => x.name === name);
+    if (e) e.value = value;
+    else c.env.push({ name, value });
+};
+/** Replaces text in the walkthrough, failing if the text is not there (so the mutation is real). */
+function docReplace(ctx, from, to) {
+    assert.ok(ctx.doc.includes(from), `mutation: "${from}" not in docs/kubernetes.md`);
+    ctx.doc = ctx.doc.replace(from, to);
+}
+
+const MUTATIONS = [
+    // The four checks of issue 13 that could not fail.
+    ['Linkerd Server allows everyone (accessPolicy: all-unauthenticated)', (ctx) =>
+        edit(ctx, [LINKERD], 'Server', 'videos-api-http', (o) => { o.spec.accessPolicy = 'all-unauthenticated'; })],
+    ['Istio retries turned off (attempts: 0)', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'VirtualService', 'videos-api', (o) => { o.spec.http[0].retries.attempts = 0; })],
+    ['wrong targetPort on the Istio gateway\'s node port Service', (ctx) =>
+        edit(ctx, [ISTIO], 'Service', 'servicemesh-entry', (o) => { o.spec.ports[0].targetPort = 8080; })],
+    ['/api/playlists rewritten to a path playlists-api does not answer', (ctx) =>
+        edit(ctx, [ISTIO], 'HTTPRoute', 'api-playlists', (o) => { o.spec.rules[0].filters[0].urlRewrite.path.replacePrefixMatch = '/v1/'; })],
+    // Retries and the walkthrough's numbers.
+    ['Linkerd retry limit back to 3 (the doc\'s residual rates no longer hold)', (ctx) =>
+        edit(ctx, [LINKERD], 'Service', 'videos-api', (o) => { o.metadata.annotations['retry.linkerd.io/limit'] = '3'; })],
+    ['Istio retries on 503 only (FLAKY\'s 500 never retried)', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'VirtualService', 'videos-api', (o) => { o.spec.http[0].retries.retryOn = '503,reset,connect-failure'; })],
+    ['Istio perTryTimeout as long as the whole timeout', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'VirtualService', 'videos-api', (o) => { o.spec.http[0].retries.perTryTimeout = '900ms'; })],
+    ['Linkerd per-try timeout longer than the request timeout', (ctx) =>
+        edit(ctx, [LINKERD], 'Service', 'videos-api', (o) => { o.metadata.annotations['retry.linkerd.io/timeout'] = '950ms'; })],
+    ['legacy ServiceProfile budget too small for one failure in three', (ctx) =>
+        edit(ctx, ['deploy/kubernetes/overlays/linkerd/legacy'], 'ServiceProfile', `videos-api.${m.NAMESPACE}.svc.cluster.local`, (o) => { o.spec.retryBudget.retryRatio = 0.2; })],
+    // Ports, labels, identities.
+    ['wrong port name as a Service targetPort', (ctx) =>
+        edit(ctx, APP, 'Service', 'playlists-api', (o) => { o.spec.ports[0].targetPort = 'htp'; })],
+    ['Linkerd Server on the admin port (probes would be refused)', (ctx) =>
+        edit(ctx, [LINKERD], 'Server', 'videos-api-http', (o) => { o.spec.port = 'admin'; })],
+    ['a label a policy selects on is missing (AuthorizationPolicy selects app: video-api)', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'AuthorizationPolicy', 'videos-api', (o) => { o.spec.selector.matchLabels.app = 'video-api'; })],
+    ['videos-web v2 pods lose their version label (the split\'s Service selects nothing)', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'Deployment', 'videos-web-v2', (o) => {
+            delete o.spec.template.metadata.labels.version;
+            delete o.spec.selector.matchLabels.version;
+        })],
+    ['wrong service account in an Istio principal', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'AuthorizationPolicy', 'videos-api', (o) => { o.spec.rules[0].from[0].source.principals = [`cluster.local/ns/${m.NAMESPACE}/sa/videos-web`]; })],
+    ['wrong service account in the Linkerd MeshTLSAuthentication', (ctx) =>
+        edit(ctx, [LINKERD], 'MeshTLSAuthentication', 'playlists-api', (o) => { o.spec.identityRefs[0].name = 'videos-web'; })],
+    ['a split that does not sum to 100 (90/20)', (ctx) =>
+        edit(ctx, [ISTIO], 'HTTPRoute', 'home', (o) => { o.spec.rules[1].backendRefs[1].weight = 20; })],
+    ['Istio-API split 80/20 (not the documented 90/10)', (ctx) =>
+        edit(ctx, [ISTIO_API], 'VirtualService', 'servicemesh', (o) => {
+            const h = o.spec.http.find((x) => x.name === 'home');
+            h.route[0].weight = 80;
+            h.route[1].weight = 20;
+        })],
+    ['namespace label for Istio injection missing', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'Namespace', m.NAMESPACE, (o) => { delete o.metadata.labels['istio-injection']; })],
+    ['namespace annotation for Linkerd injection missing', (ctx) =>
+        edit(ctx, [LINKERD], 'Namespace', m.NAMESPACE, (o) => { delete o.metadata.annotations['linkerd.io/inject']; })],
+    ['deprecated native-sidecar annotation (config.beta.linkerd.io)', (ctx) =>
+        edit(ctx, [LINKERD], 'Namespace', m.NAMESPACE, (o) => {
+            const a = o.metadata.annotations;
+            a['config.beta.linkerd.io/proxy-enable-native-sidecar'] = a['config.linkerd.io/proxy-enable-native-sidecar'];
+            delete a['config.linkerd.io/proxy-enable-native-sidecar'];
+        })],
+    // Entry and switching between steps.
+    ['Istio overlay deletes the base\'s catch-all route instead of replacing it (stale after apply)', (ctx) => {
+        const objects = ctx.renderings[ISTIO];
+        const i = objects.findIndex((o) => o.kind === 'HTTPRoute' && o.metadata.name === 'root');
+        assert.ok(i >= 0);
+        objects.splice(i, 1);
+    }],
+    ['Istio catch-all route sends / to videos-web, past the split', (ctx) =>
+        edit(ctx, [ISTIO], 'HTTPRoute', 'root', (o) => {
+            o.spec.rules = [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'videos-web', port: 80 }] }];
+        })],
+    ['videos-web loses BASE_PATH while the base entry does not strip /home', (ctx) =>
+        edit(ctx, [BASE], 'Deployment', 'videos-web', (o) => {
+            const c = container(o, 'videos-web');
+            c.env = c.env.filter((e) => e.name !== 'BASE_PATH');
+        })],
+    ['traffic generator sends Host: servicemesh.demo to the in-mesh gateway (PassthroughCluster)', (ctx) =>
+        edit(ctx, [ISTIO], 'Deployment', 'traffic-generator', (o) => {
+            const c = container(o, 'traffic-generator');
+            setEnv(c, 'TARGETS', 'http://servicemesh-istio/home/ http://servicemesh-istio/api/playlists');
+            setEnv(c, 'HOST_HEADER', 'servicemesh.demo');
+        })],
+    ['kind maps host port 443 to a node port nothing listens on', (ctx) => {
+        ctx.kind.nodes[0].extraPortMappings.push({ containerPort: 30443, hostPort: 443, listenAddress: '127.0.0.1', protocol: 'TCP' });
+    }],
+    // Tracing.
+    ['Istio Telemetry samples 1%', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'Telemetry', 'tracing', (o) => { o.spec.tracing[0].randomSamplingPercentage = 1; })],
+    ['Istio Telemetry names a provider the install does not declare', (ctx) =>
+        edit(ctx, [ISTIO, ISTIO_API], 'Telemetry', 'tracing', (o) => { o.spec.tracing[0].providers[0].name = 'zipkin'; })],
+    ['Linkerd proxies pointed at the Jaeger UI port instead of OTLP', (ctx) => {
+        ctx.linkerdTracingValues.proxy.tracing.collector.endpoint = 'jaeger.tracing.svc.cluster.local:16686';
+    }],
+    ['Linkerd collector identity names the wrong service account', (ctx) => {
+        ctx.linkerdTracingValues.proxy.tracing.collector.meshIdentity.serviceAccountName = 'default';
+    }],
+    // The walkthrough.
+    ['walkthrough loads redis:7-alpine with kind load (fails on containerd image stores)', (ctx) =>
+        docReplace(ctx, 'servicemesh/videos-web:1.0.0\n```', 'servicemesh/videos-web:1.0.0 redis:7-alpine\n```')],
+    ['walkthrough: podman save without -m (one image, every tag)', (ctx) =>
+        docReplace(ctx, 'podman save -m -o images.tar', 'podman save -o images.tar')],
+    ['walkthrough\'s retry table drifts from the manifests (3 retries\' numbers)', (ctx) =>
+        docReplace(ctx, '| Istio | `attempts: 9` | 10 | 0.0017% | 0.015% |', '| Istio | `attempts: 9` | 4 | 1.2% | 10% |')],
+    ['walkthrough switches to ingress-kong without deleting the base\'s routes', (ctx) =>
+        docReplace(ctx, 'kubectl -n servicemesh-demo delete httproute home api-playlists root --ignore-not-found\n', '')],
+    ['walkthrough uses helm without listing it in step 0', (ctx) =>
+        docReplace(ctx, '[`helm`](https://helm.sh/) 3 (step 10 only), and', '')],
+    ['walkthrough annotates a different retry limit than the overlay declares', (ctx) =>
+        docReplace(ctx, 'retry.linkerd.io/limit=9', 'retry.linkerd.io/limit=3')],
+];
+
+test('every realistic mistake makes the consistency checks fail', () => {
+    const pristine = loadContext();
+    // The unmutated copy passes: a failure below is the mutation's doing.
+    assert.deepEqual(failures(copyContext(pristine)).map((f) => `${f.name}: ${f.error.message}`), []);
+    const missed = [];
+    for (const [name, mutate] of MUTATIONS) {
+        const ctx = copyContext(pristine);
+        mutate(ctx);
+        const failed = failures(ctx);
+        if (failed.length === 0) missed.push(name);
+    }
+    console.log(`mutation check: ${MUTATIONS.length - missed.length} of ${MUTATIONS.length} realistic mistakes caught`);
+    assert.deepEqual(missed, [], 'mistakes no check catches');
+});
