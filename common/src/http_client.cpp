@@ -9,22 +9,51 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace meshdemo {
 
 namespace {
 
-constexpr std::size_t max_answer_bytes = 8 * 1024 * 1024;
-
 call_result failed(const boost::system::error_code& ec, std::string_view during) {
     call_result result;
     result.failure = ec == beast::error::timeout ? call_failure::timeout : call_failure::connection;
+    if (ec == http::error::body_limit) {
+        result.failure = call_failure::too_large;
+    }
     result.error = std::string(during) + ": " + ec.message();
     return result;
 }
 
+call_result failed(call_failure failure, std::string error) {
+    call_result result;
+    result.failure = failure;
+    result.error = std::move(error);
+    return result;
+}
+
+/** Whether an idle keep-alive connection can carry a request: the peer has neither closed it
+ * (a pending EOF) nor sent anything unasked. Checked without blocking. */
+bool still_open(asio::ip::tcp::socket& socket) {
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 } // namespace
+
+/** The peer's addresses and the one lookup of them that may be in flight. */
+struct http_client::name_lookup {
+    explicit name_lookup(asio::io_context& io) : resolver(io) {}
+    asio::ip::tcp::resolver resolver;
+    asio::ip::tcp::resolver::results_type endpoints; ///< empty until a lookup succeeded
+    boost::system::error_code last_error;
+    bool in_flight = false;
+    std::vector<asio::steady_timer*> waiting; ///< calls waiting for the lookup's end
+};
 
 /** Holds one of the client's connections for as long as a call lives. */
 class http_client::connection_slot {
@@ -38,13 +67,19 @@ private:
     http_client& client_;
 };
 
-http_client::http_client(asio::io_context& io, http_url peer, std::size_t max_connections)
-    : io_(io), peer_(std::move(peer)),
+http_client::http_client(asio::io_context& io, http_url peer, http_client_options options)
+    : io_(io), peer_(std::move(peer)), options_(options),
       fixed_fields_("Host: " + peer_.authority() + "\r\nUser-Agent: servicemesh-demo\r\n"),
-      max_connections_(std::max<std::size_t>(max_connections, 1)), resolver_(io) {}
+      names_(std::make_shared<name_lookup>(io)) {
+    options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
+}
+
+// A lookup still in flight ends on its own: it holds its name_lookup, and waiting calls take
+// themselves out of it however they end.
+http_client::~http_client() = default;
 
 asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point deadline) {
-    if (in_use_ < max_connections_) {
+    if (in_use_ < options_.max_connections) {
         ++in_use_;
         co_return true;
     }
@@ -79,33 +114,72 @@ void http_client::release() {
     --in_use_;
 }
 
+asio::awaitable<call_result>
+http_client::resolve(asio::ip::tcp::resolver::results_type& endpoints,
+                     std::chrono::steady_clock::time_point deadline) {
+    const std::shared_ptr<name_lookup> names = names_;
+    if (names->endpoints.empty() && !names->in_flight) {
+        // One lookup for all calls: Asio runs an io_context's lookups one after another on one
+        // thread, so a lookup per call would queue them behind a slow name server.
+        names->in_flight = true;
+        names->resolver.async_resolve(
+            peer_.host, std::to_string(peer_.port),
+            [names](boost::system::error_code ec, asio::ip::tcp::resolver::results_type found) {
+                names->in_flight = false;
+                names->last_error = ec;
+                if (!ec) {
+                    names->endpoints = std::move(found);
+                }
+                for (auto* wake : names->waiting) {
+                    wake->cancel();
+                }
+            });
+    }
+    if (names->in_flight) {
+        asio::steady_timer wake(io_, deadline);
+        names->waiting.push_back(&wake);
+        struct leave_waiting {
+            std::vector<asio::steady_timer*>& waiting;
+            asio::steady_timer* self;
+            ~leave_waiting() { std::erase(waiting, self); }
+        } const in_waiting{names->waiting, &wake};
+        co_await wake.async_wait(use_nothrow);
+    }
+    if (!names->endpoints.empty()) {
+        endpoints = names->endpoints;
+        co_return call_result{};
+    }
+    if (names->in_flight) {
+        co_return failed(call_failure::timeout, "resolve " + peer_.host + ": no answer in time");
+    }
+    co_return failed(names->last_error, "resolve " + peer_.host);
+}
+
 asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
                                                   std::chrono::steady_clock::time_point deadline) {
-    // Resolved per new connection, so that a peer that moved (a restarted container) is found.
-    auto [resolve_error, endpoints] =
-        co_await resolver_.async_resolve(peer_.host, std::to_string(peer_.port), use_nothrow);
-    if (resolve_error) {
-        co_return failed(resolve_error, "resolve " + peer_.host);
+    asio::ip::tcp::resolver::results_type endpoints;
+    if (auto resolved = co_await resolve(endpoints, deadline); !resolved.answered()) {
+        co_return resolved;
     }
     stream.expires_at(deadline);
     // use_awaitable: Beast's ranged connect does not take a deferred token.
     auto [connect_error, endpoint] =
         co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (connect_error) {
+        // The peer may have moved (a restarted container): look its name up again next time.
+        names_->endpoints = {};
         co_return failed(connect_error, "connect " + peer_.authority());
     }
-    stream.socket().set_option(asio::ip::tcp::no_delay(true));
+    boost::system::error_code ignored;
+    stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     co_return call_result{};
 }
 
 asio::awaitable<call_result> http_client::get(std::string_view path, const header_list& headers,
-                                              std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+                                              std::chrono::steady_clock::time_point deadline) {
     if (!co_await acquire(deadline)) {
-        call_result waited;
-        waited.failure = call_failure::timeout;
-        waited.error = "no free connection to " + peer_.authority() + " in time";
-        co_return waited;
+        co_return failed(call_failure::timeout,
+                         "no free connection to " + peer_.authority() + " in time");
     }
     const connection_slot slot(*this);
     co_return co_await exchange(path, headers, deadline);
@@ -122,65 +196,54 @@ void http_client::write_head(std::string& out, std::string_view path,
     out.append("\r\n");
 }
 
+std::unique_ptr<http_client::pooled_connection> http_client::take_idle() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle_.empty()) {
+        std::unique_ptr<pooled_connection> link = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - link->idle_since < options_.idle_lifetime && still_open(link->stream.socket())) {
+            return link;
+        }
+        // Closed by the peer, or about to be: dropped here, before a request could be lost on it.
+    }
+    return nullptr;
+}
+
 asio::awaitable<call_result> http_client::exchange(std::string_view path,
                                                    const header_list& headers,
                                                    std::chrono::steady_clock::time_point deadline) {
-    for (int attempt = 0;; ++attempt) {
-        const bool pooled = !idle_.empty() && attempt == 0;
-        std::unique_ptr<pooled_connection> link;
-        if (pooled) {
-            link = std::move(idle_.back());
-            idle_.pop_back();
-        } else {
-            link = std::make_unique<pooled_connection>(io_);
+    std::unique_ptr<pooled_connection> link = take_idle();
+    if (!link) {
+        link = std::make_unique<pooled_connection>(io_);
+        if (auto connected = co_await connect(link->stream, deadline); !connected.answered()) {
+            co_return connected;
         }
-        auto& stream = link->stream;
-        if (!pooled) {
-            auto connected = co_await connect(stream, deadline);
-            if (!connected.answered()) {
-                co_return connected;
-            }
-        }
-        // An expired timer from the idle time would fail the next operation at once.
-        stream.expires_at(deadline);
-        write_head(link->head, path, headers);
-        auto [write_error, written] =
-            co_await asio::async_write(stream, asio::buffer(link->head), use_nothrow);
-        if (write_error) {
-            if (pooled && write_error != beast::error::timeout) {
-                continue;
-            }
-            co_return failed(write_error, "send to " + peer_.authority());
-        }
-        http::response_parser<http::string_body> parser;
-        parser.body_limit(max_answer_bytes);
-        auto [read_error, read] =
-            co_await http::async_read(stream, link->buffer, parser, use_nothrow);
-        if (read_error) {
-            const bool nothing_came = read == 0 && (read_error == http::error::end_of_stream ||
-                                                    read_error == asio::error::connection_reset ||
-                                                    read_error == asio::error::eof);
-            if (pooled && nothing_came) {
-                continue;
-            }
-            co_return failed(read_error, "read from " + peer_.authority());
-        }
-        call_result result;
-        result.response = parser.release();
-        // Pooled with its buffers, so that the next call on it allocates none.
-        if (result.response.keep_alive() && !result.response.need_eof() &&
-            link->buffer.size() == 0 && idle_.size() < max_connections_) {
-            stream.expires_never();
-            idle_.push_back(std::move(link));
-        }
-        co_return result;
     }
-}
-
-asio::awaitable<bool> http_client::reachable(std::chrono::milliseconds timeout) {
-    beast::tcp_stream stream(io_);
-    auto result = co_await connect(stream, std::chrono::steady_clock::now() + timeout);
-    co_return result.answered();
+    auto& stream = link->stream;
+    // An expired timer from the idle time would fail the next operation at once.
+    stream.expires_at(deadline);
+    write_head(link->head, path, headers);
+    auto [write_error, written] =
+        co_await asio::async_write(stream, asio::buffer(link->head), use_nothrow);
+    if (write_error) {
+        co_return failed(write_error, "send to " + peer_.authority());
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_answer_bytes);
+    auto [read_error, read] = co_await http::async_read(stream, link->buffer, parser, use_nothrow);
+    if (read_error) {
+        co_return failed(read_error, "read from " + peer_.authority());
+    }
+    call_result result;
+    result.response = parser.release();
+    // Pooled with its buffers, so that the next call on it allocates none.
+    if (result.response.keep_alive() && !result.response.need_eof() &&
+        link->buffer.size() == 0 && idle_.size() < options_.max_connections) {
+        stream.expires_never();
+        link->idle_since = std::chrono::steady_clock::now();
+        idle_.push_back(std::move(link));
+    }
+    co_return result;
 }
 
 } // namespace meshdemo

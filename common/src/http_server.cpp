@@ -13,6 +13,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <array>
+
 namespace meshdemo {
 
 namespace {
@@ -179,7 +181,15 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         if (ec) {
             if (!is_quiet_close(ec)) {
                 co_await answer_unreadable(stream, ec, head);
+                co_await linger(stream);
             }
+            break;
+        }
+        // A Transfer-Encoding whose last coding is not chunked leaves the body's end unknown
+        // (RFC 9112 6.3): Beast would read it as no body and the rest as the next request.
+        if (parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
+            co_await answer_unreadable(stream, http::error::bad_transfer_encoding, head);
+            co_await linger(stream);
             break;
         }
         http_request request = parser.release();
@@ -224,6 +234,23 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
     stream.expires_after(options_.limits.read_timeout);
     auto [ec, n] = co_await async_write_response(stream, response, head);
     co_return !ec && keep_alive;
+}
+
+asio::awaitable<void> http_server::linger(beast::tcp_stream& stream) {
+    // Closing with unread input makes the kernel send a reset, which can destroy the error
+    // answer before the client reads it. So: stop sending, read and drop what the client still
+    // sends until it closes (at most linger_time), then close, as nginx's lingering close does.
+    constexpr auto linger_time = std::chrono::seconds(2);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream.expires_after(linger_time);
+    std::array<char, 4096> sink;
+    for (;;) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_nothrow);
+        if (ec) {
+            co_return;
+        }
+    }
 }
 
 asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,

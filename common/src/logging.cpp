@@ -5,11 +5,14 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fcntl.h>
 #include <mutex>
+#include <optional>
 #include <poll.h>
 #include <stop_token>
 #include <string>
@@ -50,13 +53,10 @@ protected:
             return;
         }
         spdlog::memory_buf_t line;
-        if (dropped_ > 0) { // say what was lost before going on
-            log_line notice("log lines dropped: stdout did not keep up");
-            notice.add("count", static_cast<std::int64_t>(std::exchange(dropped_, 0)));
-            formatter_->format(
-                spdlog::details::log_msg(message.logger_name, spdlog::level::warn, notice.text()),
-                line);
+        if (logger_name_.empty()) {
+            logger_name_.assign(message.logger_name.data(), message.logger_name.size());
         }
+        format_dropped_notice(line); // say what was lost before going on
         formatter_->format(message, line);
         pending_.append(line.data(), line.size());
         if (pending_.size() >= write_at_once_from || message.level >= spdlog::level::warn) {
@@ -72,9 +72,23 @@ protected:
 private:
     static constexpr std::size_t write_at_once_from = 64 * 1024;
     static constexpr std::size_t dropping_from = 1024 * 1024;
+    /** At exit, how long the last lines may wait for a stdout nobody reads. */
+    static constexpr std::chrono::milliseconds last_write_limit{2000};
+
+    /** Appends the warning that says how many lines were dropped, if any were. Under mutex_. */
+    void format_dropped_notice(spdlog::memory_buf_t& out) {
+        if (dropped_ == 0) {
+            return;
+        }
+        log_line notice("log lines dropped: stdout did not keep up");
+        notice.add("count", static_cast<std::int64_t>(std::exchange(dropped_, 0)));
+        formatter_->format(
+            spdlog::details::log_msg(logger_name_, spdlog::level::warn, notice.text()), out);
+    }
 
     void write_batches(const std::stop_token& stop) {
         std::string batch;
+        std::optional<std::chrono::steady_clock::time_point> deadline; // set once stopping
         for (bool last = false; !last;) {
             {
                 std::unique_lock lock(mutex_);
@@ -82,38 +96,67 @@ private:
                                [&] { return urgent_ || stop.stop_requested(); });
                 last = stop.stop_requested();
                 urgent_ = false;
+                if (last) { // no later line will carry the count: the last batch does
+                    spdlog::memory_buf_t notice;
+                    format_dropped_notice(notice);
+                    pending_.append(notice.data(), notice.size());
+                }
                 batch.swap(pending_);
             }
-            write_all(batch);
+            if (const auto unwritten = write_all(batch, stop, deadline);
+                unwritten > 0 && deadline) {
+                // stdout is stuck: exit anyway (a stop must not hang), and say so where it can be seen.
+                std::fprintf(stderr, "log lines dropped at exit: stdout did not take %zu bytes\n",
+                             unwritten);
+            }
             batch.clear();
         }
     }
 
-    static void write_all(std::string_view text) {
+    /** Writes text to stdout, waiting for room as long as it takes until a stop is requested,
+     * then until last_write_limit has passed. Returns how many bytes were not written. */
+    static std::size_t write_all(std::string_view text, const std::stop_token& stop,
+                                 std::optional<std::chrono::steady_clock::time_point>& deadline) {
+        const int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
+        const bool blocking = flags >= 0 && (flags & O_NONBLOCK) == 0;
         while (!text.empty()) {
-            const ssize_t written = ::write(STDOUT_FILENO, text.data(), text.size());
-            if (written < 0 && errno == EINTR) {
+            const auto now = std::chrono::steady_clock::now();
+            if (!deadline && stop.stop_requested()) {
+                deadline = now + last_write_limit;
+            }
+            if (deadline && now >= *deadline) {
+                return text.size();
+            }
+            // Waiting in poll, not in write(), so that a stop is noticed within 100 ms.
+            pollfd ready{STDOUT_FILENO, POLLOUT, 0};
+            const int polled = ::poll(&ready, 1, 100);
+            if (polled < 0 && errno != EINTR) {
+                return text.size();
+            }
+            if (polled <= 0) {
                 continue;
             }
-            if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                // stdout was handed over non-blocking: wait for room as a blocking one would (this
-                // is the writer's own thread), so that no line is cut.
-                pollfd ready{STDOUT_FILENO, POLLOUT, 0};
-                const int polled = ::poll(&ready, 1, -1);
-                if ((polled > 0 && (ready.revents & POLLOUT) != 0) ||
-                    (polled < 0 && errno == EINTR)) {
-                    continue;
-                }
-                return; // the reading end is gone
+            if ((ready.revents & POLLOUT) == 0) {
+                return text.size(); // the reading end is gone
+            }
+            // A blocking write larger than the room in a pipe would wait inside write(): there
+            // is room for one page at least once poll said so.
+            const std::size_t chunk = blocking ? std::min<std::size_t>(text.size(), 4096)
+                                               : text.size();
+            const ssize_t written = ::write(STDOUT_FILENO, text.data(), chunk);
+            if (written < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
+                continue;
             }
             if (written <= 0) {
-                return; // stdout is gone or broken: nothing better to do with log lines
+                return text.size(); // stdout is gone or broken
             }
             text.remove_prefix(static_cast<std::size_t>(written));
         }
+        return 0;
     }
 
     std::string pending_;
+    std::string logger_name_; ///< for the dropped-lines notice
     std::size_t dropped_ = 0; ///< lines dropped since the last one kept
     bool urgent_ = false;
     std::condition_variable wake_;

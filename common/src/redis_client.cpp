@@ -161,12 +161,15 @@ void redis_client::stop() {
 
 void redis_client::connect() {
     reconnect_scheduled_ = false;
+    attempt_pending_ = true;
+    attempt_started_ = steady_clock::now();
     // hiredis would resolve the name with a blocking getaddrinfo: resolve with Asio instead.
     resolver_.async_resolve(
         options_.host, std::to_string(options_.port),
-        [this](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
-            if (stopping_) {
-                return;
+        [this, attempt = ++attempt_](boost::system::error_code ec,
+                                     asio::ip::tcp::resolver::results_type results) {
+            if (stopping_ || attempt != attempt_ || !attempt_pending_) {
+                return; // given up on by the watchdog
             }
             if (ec || results.empty()) {
                 on_connection_lost("cannot resolve " + options_.host + ": " + ec.message());
@@ -216,6 +219,7 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
             return;
         }
         auto& owner = self->owner;
+        owner.attempt_pending_ = false;
         owner.connected_ = true;
         owner.backoff_ = std::chrono::milliseconds(100);
         log_line("redis connected")
@@ -233,6 +237,7 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
 
 void redis_client::on_connection_lost(std::string_view reason) {
     connected_ = false;
+    attempt_pending_ = false;
     if (!outage_logged_ && !stopping_) {
         outage_logged_ = true;
         log_line("redis unavailable")
@@ -265,7 +270,15 @@ void redis_client::watch_for_stuck_commands() {
         if (ec || stopping_) {
             return;
         }
-        if (connection_ && connection_->context != nullptr && !connection_->sent_at.empty() &&
+        // hiredis has no connect timeout: a peer that drops SYNs would keep us "connecting"
+        // for the kernel's two minutes.
+        if (attempt_pending_ && steady_clock::now() - attempt_started_ > options_.command_timeout) {
+            const auto link = std::move(connection_);
+            on_connection_lost("not connected within the timeout (REDIS_TIMEOUT_MS)");
+            if (link && link->context != nullptr) {
+                redisAsyncFree(link->context); // not connected yet: no disconnect callback
+            }
+        } else if (connection_ && connection_->context != nullptr && !connection_->sent_at.empty() &&
             steady_clock::now() - connection_->sent_at.front() > options_.command_timeout) {
             on_connection_lost("no reply within the command timeout");
             redisAsyncFree(connection_->context); // fails what waits on this connection

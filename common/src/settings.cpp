@@ -84,9 +84,12 @@ double settings_reader::number(std::string_view name, double fallback, double mi
     if (!value) {
         return fallback;
     }
-    char* end = nullptr;
-    const double parsed = std::strtod(value->c_str(), &end);
-    if (end != value->c_str() + value->size() || !std::isfinite(parsed) || parsed < min ||
+    // Plain decimals only ("0.5", "1"): strtod would also take blanks, hex and "inf".
+    double parsed = 0;
+    const char* first = value->data();
+    const char* last = first + value->size();
+    const auto [end, ec] = std::from_chars(first, last, parsed, std::chars_format::fixed);
+    if (ec != std::errc{} || end != last || !std::isfinite(parsed) || parsed < min ||
         parsed > max) {
         throw settings_error(
             name, "must be a number from " + std::to_string(min) + " to " + std::to_string(max),

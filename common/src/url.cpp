@@ -1,5 +1,6 @@
 #include "meshdemo/url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace meshdemo {
@@ -48,7 +49,12 @@ std::optional<http_url> parse_http_url(std::string_view text) {
     const auto slash = text.find('/');
     std::string_view authority = text.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? "" : text.substr(slash);
-    if (path.find_first_of("?# ") != std::string_view::npos) {
+    // No query, fragment, blank or control byte: the path goes into every request line as it is.
+    const auto unfit = [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte <= 0x20 || byte >= 0x7f || c == '?' || c == '#';
+    };
+    if (std::any_of(path.begin(), path.end(), unfit)) {
         return std::nullopt;
     }
     while (!path.empty() && path.back() == '/') {

@@ -7,6 +7,8 @@
 #include "meshdemo/logging.hpp"
 #include "meshdemo/url.hpp"
 
+#include <algorithm>
+
 namespace playlists_api {
 
 using namespace meshdemo;
@@ -15,7 +17,7 @@ playlists_metrics add_playlists_metrics(metrics_registry& registry) {
     playlists_metrics metrics;
     const std::string calls = "http_client_requests_total";
     const std::string help = "Calls to videos-api, by outcome.";
-    const char* outcomes[] = {"ok", "4xx", "5xx", "timeout", "connection_error"};
+    const char* outcomes[] = {"ok", "4xx", "5xx", "timeout", "connection_error", "invalid"};
     for (std::size_t i = 0; i < metrics.calls_by_outcome.size(); ++i) {
         metrics.calls_by_outcome[i] =
             &registry.add_counter(calls, help, {{"peer", "videos-api"}, {"outcome", outcomes[i]}});
@@ -24,7 +26,8 @@ playlists_metrics add_playlists_metrics(metrics_registry& registry) {
         &registry.add_histogram("http_client_request_duration_seconds",
                                 "Time of calls to videos-api.", {{"peer", "videos-api"}});
     metrics.videos_omitted = &registry.add_counter(
-        "playlists_videos_omitted_total", "Videos left out of answers because their call failed.");
+        "playlists_videos_omitted_total",
+        "Videos left out of answers because their call failed or the request's budget ran out.");
     return metrics;
 }
 
@@ -74,11 +77,12 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
     const std::shared_ptr<const playlist_plan> plan_owner = std::get<0>(std::move(read));
     const playlist_plan& plan = *plan_owner;
 
+    const auto budget_end = std::chrono::steady_clock::now() + fanout_.budget;
     std::vector<std::optional<std::string>> videos(plan.video_ids.size());
-    co_await for_each_concurrently(plan.video_ids.size(), fanout_.limit,
-                                   [&](std::size_t i) -> asio::awaitable<void> {
-                                       videos[i] = co_await fetch_video(plan.video_ids[i], context);
-                                   });
+    co_await for_each_concurrently(
+        plan.video_ids.size(), fanout_.limit, [&](std::size_t i) -> asio::awaitable<void> {
+            videos[i] = co_await fetch_video(plan.video_ids[i], context, budget_end);
+        });
     catalog answer = merge_catalog(plan, videos);
     metrics_.videos_omitted->add(answer.videos_omitted);
 
@@ -97,24 +101,47 @@ playlists_handler::plan_for(const std::string& stored) {
     if (auto* problem = std::get_if<std::string>(&read)) {
         return std::move(*problem);
     }
+    if (const auto count = std::get<playlist_plan>(read).video_ids.size();
+        count > fanout_.max_videos) {
+        return "the stored playlists name " + std::to_string(count) +
+               " videos, more than MAX_VIDEOS (" + std::to_string(fanout_.max_videos) + ")";
+    }
     cached_plan_ = std::make_shared<const playlist_plan>(std::get<playlist_plan>(std::move(read)));
     cached_stored_ = stored;
     return cached_plan_;
 }
 
 asio::awaitable<std::optional<std::string>>
-playlists_handler::fetch_video(const std::string& id, const request_context& context) {
+playlists_handler::fetch_video(const std::string& id, const request_context& context,
+                               std::chrono::steady_clock::time_point budget_end) {
     const auto started = std::chrono::steady_clock::now();
+    if (started >= budget_end) {
+        // Never sent: the request's budget was spent on the calls before it.
+        log_line("video left out")
+            .add("request_id", context.request_id)
+            .add("video_id", id)
+            .add("reason", "the request's budget (REQUEST_BUDGET_MS) ran out before the call")
+            .write(spdlog::level::warn);
+        co_return std::nullopt;
+    }
     call_result call = co_await videos_.get("/" + percent_encode(id), context.propagated_headers,
-                                            fanout_.call_timeout);
+                                            std::min(started + fanout_.call_timeout, budget_end));
     metrics_.call_duration->observe(std::chrono::steady_clock::now() - started);
 
     call_outcome outcome = call_outcome::ok;
     std::string problem;
     std::optional<std::string> video;
     if (!call.answered()) {
-        outcome = call.failure == call_failure::timeout ? call_outcome::timeout
-                                                        : call_outcome::connection_error;
+        switch (call.failure) {
+        case call_failure::timeout:
+            outcome = call_outcome::timeout;
+            break;
+        case call_failure::too_large:
+            outcome = call_outcome::invalid;
+            break;
+        default:
+            outcome = call_outcome::connection_error;
+        }
         problem = call.error;
     } else if (const unsigned status = call.response.result_int(); status >= 500) {
         outcome = call_outcome::server_error;
@@ -122,10 +149,11 @@ playlists_handler::fetch_video(const std::string& id, const request_context& con
     } else if (status >= 400) {
         outcome = call_outcome::client_error;
         problem = "videos-api answered " + std::to_string(status);
-    } else if (is_video_document_(call.response.body())) {
+    } else if (status == 200 && is_video_document_(call.response.body())) {
         video = std::move(call.response.body());
     } else {
-        problem = "videos-api answered something that is not a video";
+        outcome = call_outcome::invalid;
+        problem = "videos-api answered " + std::to_string(status) + " with no video";
     }
     metrics_.calls_by_outcome[static_cast<std::size_t>(outcome)]->add();
     if (!problem.empty()) {

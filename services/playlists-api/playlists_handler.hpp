@@ -13,21 +13,28 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 namespace playlists_api {
 
-/** How GET / fans out to videos-api: VIDEOS_API_TIMEOUT_MS and FANOUT_LIMIT. */
+/** How GET / fans out to videos-api: VIDEOS_API_TIMEOUT_MS, FANOUT_LIMIT, REQUEST_BUDGET_MS,
+ * MAX_VIDEOS. */
 struct fanout_settings {
     std::chrono::milliseconds call_timeout{1000};
     std::size_t limit = 32; ///< video calls of one request in flight at once
+    /** For all video calls of one request: calls not done by then are cut off, their videos
+     * left out. Below videos-web's PLAYLISTS_API_TIMEOUT_MS, so a partial answer still arrives. */
+    std::chrono::milliseconds budget{4000};
+    std::size_t max_videos = 1000; ///< more distinct videos in the stored playlists: 500
 };
 
-/** Outcomes of calls to videos-api, as counted in metrics. */
-enum class call_outcome { ok, client_error, server_error, timeout, connection_error };
+/** Outcomes of calls to videos-api, as counted in metrics. invalid: an answer that is neither
+ * a video (200 with one JSON object) nor an error status. */
+enum class call_outcome { ok, client_error, server_error, timeout, connection_error, invalid };
 
 /** What playlists-api counts besides requests. */
 struct playlists_metrics {
-    std::array<meshdemo::counter*, 5> calls_by_outcome{}; ///< indexed by call_outcome
+    std::array<meshdemo::counter*, 6> calls_by_outcome{}; ///< indexed by call_outcome
     meshdemo::histogram* call_duration = nullptr;
     meshdemo::counter* videos_omitted = nullptr;
 };
@@ -52,7 +59,8 @@ private:
     meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
                                                               meshdemo::request_context& context);
     meshdemo::asio::awaitable<std::optional<std::string>>
-    fetch_video(const std::string& id, const meshdemo::request_context& context);
+    fetch_video(const std::string& id, const meshdemo::request_context& context,
+                std::chrono::steady_clock::time_point budget_end);
     /** The plan for a stored value: parsed once, reused while the stored value stays the same. */
     std::variant<std::shared_ptr<const playlist_plan>, std::string>
     plan_for(const std::string& stored);

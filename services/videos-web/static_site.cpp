@@ -115,12 +115,25 @@ static_site static_site::load(const fs::path& root) {
     static_site site;
     for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
+        // Hidden files and folders (.git, .env, editor backups) are never part of the site.
+        if (it->path().filename().string().starts_with(".")) {
+            if (it->is_directory()) {
+                it.disable_recursion_pending();
+            }
+            continue;
+        }
         if (!it->is_regular_file() || it->is_symlink() || it->file_size() > max_file_bytes) {
             continue;
         }
         std::ifstream in(it->path(), std::ios::binary);
         std::ostringstream content;
-        content << in.rdbuf();
+        if (in && it->file_size() > 0) {
+            content << in.rdbuf();
+        }
+        if (!in || in.bad() || content.bad() || content.str().size() != it->file_size()) {
+            // Served empty, it would look like a working page with nothing in it.
+            throw std::runtime_error("cannot read " + it->path().string());
+        }
         const std::string relative = fs::relative(it->path(), root).generic_string();
         static_file file{content.str(), std::string(content_type_for(relative)), {}};
         file.etag = fnv1a_etag(file.body);

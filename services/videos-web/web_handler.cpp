@@ -51,10 +51,17 @@ asio::awaitable<http_response> web_handler::forward_playlists(const http_request
             .add("request_id", context.request_id)
             .add("error", call.error)
             .write(spdlog::level::warn);
-        const bool slow = call.failure == call_failure::timeout;
-        co_return json_error(
-            request, slow ? http::status::gateway_timeout : http::status::bad_gateway,
-            slow ? "playlists-api did not answer in time" : "playlists-api cannot be reached");
+        switch (call.failure) {
+        case call_failure::timeout:
+            co_return json_error(request, http::status::gateway_timeout,
+                                 "playlists-api did not answer in time");
+        case call_failure::too_large:
+            co_return json_error(request, http::status::bad_gateway,
+                                 "playlists-api's answer is too large");
+        default:
+            co_return json_error(request, http::status::bad_gateway,
+                                 "playlists-api cannot be reached");
+        }
     }
     const auto& upstream = call.response;
     http_response response{upstream.result(), request.version()};

@@ -217,20 +217,6 @@ TEST(Observability, ProbesLiveOnTheAdminPortOnly) {
     EXPECT_EQ(http_get(api.port(), "/metrics").status, 404u);
 }
 
-TEST(Observability, PlaylistsApiIsNotReadyWithoutVideosApi) {
-    seeded_redis db("playlists-db");
-    service playlists(playlists_api_binary(),
-                      {{"REDIS_HOST", "127.0.0.1"},
-                       {"REDIS_PORT", std::to_string(db.port())},
-                       {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(free_port())}},
-                      false);
-    EXPECT_TRUE(eventually(
-        [&] { return http_get(playlists.admin_port(), "/healthz").status == 200; }, 10s));
-    const answer ready = http_get(playlists.admin_port(), "/readyz");
-    EXPECT_EQ(ready.status, 503u);
-    EXPECT_NE(ready.body.find("videos-api"), std::string::npos);
-}
-
 TEST(Observability, CallsToVideosApiReuseAFewKeepAliveConnections) {
     seeded_redis db("playlists-db");
     recording_server videos([](const auto& request) {

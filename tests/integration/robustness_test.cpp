@@ -66,6 +66,72 @@ TEST(Robustness, HugeBodyGets413) {
     EXPECT_TRUE(f.healthy());
 }
 
+// Beast's own limits (8 KiB of head, 1 MiB of body) are not ours: these sizes tell them apart.
+TEST(Robustness, TheBodyAndHeaderLimitsAreTheSettingsNotBeastsDefaults) {
+    const auto post = [](std::size_t body_bytes) {
+        return "POST /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+               std::to_string(body_bytes) + "\r\n\r\n" + std::string(body_bytes, 'a');
+    };
+    const auto get_with_header = [](std::size_t header_bytes) {
+        return "GET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(header_bytes, 'a') +
+               "\r\nConnection: close\r\n\r\n";
+    };
+    {
+        videos_fixture defaults;
+        // 100 KiB: over the default MAX_BODY_BYTES (64 KiB), under Beast's 1 MiB.
+        EXPECT_EQ(status_line(raw_exchange(defaults.api.port(), post(100 * 1024), 3s)),
+                  "HTTP/1.1 413 Payload Too Large");
+        // 12 KiB of header: under the default MAX_HEADER_BYTES (16 KiB), over Beast's 8 KiB.
+        EXPECT_EQ(status_line(raw_exchange(defaults.api.port(), get_with_header(12 * 1024), 3s)),
+                  "HTTP/1.1 200 OK");
+        const std::string metrics = http_get(defaults.api.admin_port(), "/metrics").body;
+        // A refused request is counted under its status.
+        EXPECT_EQ(metric_value(metrics, R"(http_server_requests_total{route="other",status="413"})"),
+                  1);
+    }
+    videos_fixture small(env_map{{"MAX_BODY_BYTES", "1024"}, {"MAX_HEADER_BYTES", "2048"}});
+    EXPECT_EQ(status_line(raw_exchange(small.api.port(), post(2048), 3s)),
+              "HTTP/1.1 413 Payload Too Large");
+    EXPECT_EQ(status_line(raw_exchange(small.api.port(), get_with_header(4096), 3s)),
+              "HTTP/1.1 431 Request Header Fields Too Large");
+    const std::string metrics = http_get(small.api.admin_port(), "/metrics").body;
+    EXPECT_EQ(metric_value(metrics, R"(http_server_requests_total{route="other",status="413"})"), 1);
+    EXPECT_EQ(metric_value(metrics, R"(http_server_requests_total{route="other",status="431"})"), 1);
+    EXPECT_TRUE(small.healthy());
+}
+
+// A body whose end cannot be known (RFC 9112 6.3): 400 and close, never the rest of the bytes
+// read as a second request.
+TEST(Robustness, TransferEncodingNotEndingInChunkedGets400AndClose) {
+    videos_fixture f;
+    for (const char* coding : {"chunked, gzip", "identity", "xchunked", "gzip"}) {
+        const std::string raw = raw_exchange(
+            f.api.port(),
+            std::string("POST /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + coding +
+                "\r\n\r\nGET /jM36M39MA3I HTTP/1.1\r\nHost: x\r\n\r\n",
+            3s);
+        EXPECT_EQ(status_line(raw), "HTTP/1.1 400 Bad Request") << coding;
+        EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos) << coding << ": a second answer";
+    }
+    EXPECT_TRUE(f.healthy());
+}
+
+// After an error answer the server stops sending and drains the rest before closing: a close
+// with unread input would send a reset that can destroy the 413 before the client reads it.
+TEST(Robustness, ARefusedLargeBodyGetsIts413NotAReset) {
+    videos_fixture f;
+    const std::string request =
+        "POST /jM36M39MA3I HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n" +
+        std::string(4 * 1024 * 1024, 'a');
+    int answered = 0;
+    for (int i = 0; i < 20; ++i) {
+        answered += status_line(raw_exchange(f.api.port(), request, 5s)) ==
+                    "HTTP/1.1 413 Payload Too Large";
+    }
+    EXPECT_GE(answered, 19);
+    EXPECT_TRUE(f.healthy());
+}
+
 TEST(Robustness, SlowDripClientIsCutOffAndOthersAreServed) {
     videos_fixture f(env_map{{"READ_TIMEOUT_MS", "500"}});
     asio::io_context io;

@@ -71,6 +71,22 @@ TEST(VideosWeb, NeverServesAFileOutsideTheRoot) {
     EXPECT_NE(raw.find("404"), std::string::npos);
 }
 
+TEST(VideosWeb, HiddenFilesAndFoldersAreNeverServed) {
+    site_fixture site;
+    std::ofstream(site.web_root() + "/.env") << "PASSWORD=secret";
+    fs::create_directories(site.web_root() + "/.git");
+    std::ofstream(site.web_root() + "/.git/config") << "[remote] secret";
+    std::ofstream(site.web_root() + "/img/.hidden.svg") << "secret";
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()}, {"PLAYLISTS_API_URL", "http://127.0.0.1:1"}});
+    for (const char* attempt : {"/.env", "/.git/config", "/img/.hidden.svg", "/%2eenv"}) {
+        const answer got = http_get(web.port(), attempt);
+        EXPECT_EQ(got.status, 404u) << attempt;
+        EXPECT_EQ(got.body.find("secret"), std::string::npos) << attempt;
+    }
+    EXPECT_EQ(http_get(web.port(), "/img/placeholder.svg").status, 200u);
+}
+
 TEST(VideosWeb, ForwardsApiPlaylistsWithStatusBodyAndHeaders) {
     site_fixture site;
     recording_server playlists([](const auto& request) {

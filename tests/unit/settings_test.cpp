@@ -86,3 +86,15 @@ TEST(Settings, NumbersMustBeWhollyNumeric) {
     EXPECT_THROW(reader.number("C", 0, 0, 1), settings_error);
     EXPECT_THROW(reader.integer("D", 0, 0, 100), settings_error);
 }
+
+TEST(Settings, RatesArePlainDecimals) {
+    const auto reader = reader_of({{"BLANK", " 0.5"}, {"TRAILING", "0.5 "}, {"HEX", "0x1p-1"},
+                                   {"EXPONENT", "5e-1"}, {"INF", "inf"}, {"GOOD", "0.5"},
+                                   {"DOT", ".25"}, {"ONE", "1"}});
+    for (const char* name : {"BLANK", "TRAILING", "HEX", "EXPONENT", "INF"}) {
+        EXPECT_THROW(reader.number(name, 0, 0, 1), settings_error) << name;
+    }
+    EXPECT_DOUBLE_EQ(reader.number("GOOD", 0, 0, 1), 0.5);
+    EXPECT_DOUBLE_EQ(reader.number("DOT", 0, 0, 1), 0.25);
+    EXPECT_DOUBLE_EQ(reader.number("ONE", 0, 0, 1), 1.0);
+}

@@ -17,8 +17,8 @@
 
 namespace meshdemo {
 
-/** Why an outbound call got no HTTP answer. */
-enum class call_failure { none, timeout, connection };
+/** Why an outbound call got no usable HTTP answer. */
+enum class call_failure { none, timeout, connection, too_large };
 
 /** The outcome of one outbound call: an answer, or why there is none. */
 struct call_result {
@@ -29,31 +29,46 @@ struct call_result {
     bool answered() const { return failure == call_failure::none; }
 };
 
+/** How an http_client may use its peer. */
+struct http_client_options {
+    std::size_t max_connections = 64;           ///< calls in flight at once; more wait
+    std::size_t max_answer_bytes = 8 * 1024 * 1024; ///< a larger answer body fails the call
+    /** A connection idle longer than this is closed, not reused: shorter than the servers'
+     * IDLE_TIMEOUT_MS, so that the peer never closes a connection we are about to use. */
+    std::chrono::milliseconds idle_lifetime{30000};
+};
+
 /**
  * Represents a pool of keep-alive connections to one peer service, for one single-threaded
  * io_context.
  *
  * At most max_connections calls are in flight at once; more wait for a free connection, so
  * connections are reused instead of opened and closed under load. Each call has one deadline
- * covering that wait, connect, write and read. A connection goes back to the pool only after
- * its whole answer was read and the peer keeps it open. A pooled connection that fails before
- * any answer (the peer closed it while idle) is retried once on a fresh connection: connection
- * hygiene for an idempotent GET, not an application retry.
+ * covering that wait, name resolution, connect, write and read. The peer's addresses are looked
+ * up once and shared by all calls (one lookup in flight at a time), and looked up again after a
+ * failed connect. A connection goes back to the pool only after its whole answer was read and
+ * the peer keeps it open; before reuse it is checked for a close by the peer. A request is never
+ * sent twice: a retry would hide the very failures a mesh is meant to handle.
  */
 class http_client {
 public:
-    http_client(boost::asio::io_context& io, http_url peer, std::size_t max_connections = 64);
+    http_client(boost::asio::io_context& io, http_url peer, http_client_options options = {});
+    ~http_client();
+    http_client(const http_client&) = delete;
+    http_client& operator=(const http_client&) = delete;
 
     boost::asio::awaitable<call_result> get(std::string_view path, const header_list& headers,
-                                            std::chrono::milliseconds timeout);
-
-    /** Opens a TCP connection and closes it again: can the peer be reached at all? */
-    boost::asio::awaitable<bool> reachable(std::chrono::milliseconds timeout);
+                                            std::chrono::steady_clock::time_point deadline);
+    boost::asio::awaitable<call_result> get(std::string_view path, const header_list& headers,
+                                            std::chrono::milliseconds timeout) {
+        return get(path, headers, std::chrono::steady_clock::now() + timeout);
+    }
 
     const http_url& peer() const { return peer_; }
 
 private:
     class connection_slot;
+    struct name_lookup;
     /** A keep-alive connection with the buffers of its exchanges. Pooled by pointer: moving a
      * Beast stream allocates a new implementation object. */
     struct pooled_connection {
@@ -61,12 +76,19 @@ private:
         beast::tcp_stream stream;
         beast::flat_buffer buffer; ///< what was read from the peer
         std::string head;          ///< the request head being sent
+        std::chrono::steady_clock::time_point idle_since;
     };
 
     boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
+    /** The peer's addresses, from the cache or one shared lookup, within deadline. */
+    boost::asio::awaitable<call_result>
+    resolve(boost::asio::ip::tcp::resolver::results_type& endpoints,
+            std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<call_result> exchange(std::string_view path, const header_list& headers,
                                                  std::chrono::steady_clock::time_point deadline);
+    /** An idle connection that may carry a request, or none. */
+    std::unique_ptr<pooled_connection> take_idle();
     /** The request's start line and header fields as they go on the wire. */
     void write_head(std::string& out, std::string_view path, const header_list& headers) const;
     /** Waits for a free connection until deadline; false when none came in time. */
@@ -75,9 +97,9 @@ private:
 
     boost::asio::io_context& io_;
     http_url peer_;
+    http_client_options options_;
     /** Host and User-Agent, the same on every request. */
     std::string fixed_fields_;
-    std::size_t max_connections_;
     std::size_t in_use_ = 0;
     /** A call waiting for a connection, woken by cancelling its timer. */
     struct waiter {
@@ -85,7 +107,8 @@ private:
         bool queued = true; ///< still in waiting_
     };
     std::deque<waiter*> waiting_;
-    boost::asio::ip::tcp::resolver resolver_;
+    /** Shared with a lookup in flight, which may outlive the client. */
+    std::shared_ptr<name_lookup> names_;
     std::vector<std::unique_ptr<pooled_connection>> idle_;
 };
 

@@ -25,10 +25,11 @@ struct redis_reply {
     static redis_reply error(std::string message) { return {kind::error, std::move(message)}; }
 };
 
-/** Where a Redis server is and how long a command may take. */
+/** Where a Redis server is and how long a command, or making the connection, may take. */
 struct redis_options {
     std::string host;
     std::uint16_t port = 6379;
+    /** For a command's reply, and for resolving and connecting (then backoff and a new try). */
     std::chrono::milliseconds command_timeout{1000};
 };
 
@@ -78,6 +79,10 @@ private:
     /** The command being sent, in the wire protocol; reused (hiredis copies it). */
     std::string command_;
     std::chrono::milliseconds backoff_{100};
+    /** The attempt to connect under way (resolve, then connect), if any, and when it began. */
+    std::uint64_t attempt_ = 0;
+    bool attempt_pending_ = false;
+    std::chrono::steady_clock::time_point attempt_started_;
     bool connected_ = false;
     bool reconnect_scheduled_ = false;
     bool stopping_ = false;
