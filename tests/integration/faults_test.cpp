@@ -252,6 +252,28 @@ TEST(Faults, AnswersThatAreNotVideosAreCountedInvalid) {
     EXPECT_EQ(client_calls(metrics, "ok"), 0);
 }
 
+// The same count by a second way than the flaky load test: every answer a 500.
+TEST(Faults, ServerErrorsAreCountedAsSuchAndTheirVideosLeftOut) {
+    seeded_redis db("playlists-db");
+    recording_server videos([](const auto&) {
+        return std::pair{500u, std::string(R"({"error":"injected"})")};
+    });
+    service playlists(playlists_api_binary(),
+                      {{"REDIS_HOST", "127.0.0.1"},
+                       {"REDIS_PORT", std::to_string(db.port())},
+                       {"VIDEOS_API_URL", "http://127.0.0.1:" + std::to_string(videos.port())}});
+    for (int i = 0; i < 2; ++i) {
+        const answer got = http_get(playlists.port(), "/");
+        ASSERT_EQ(got.status, 200u);
+        EXPECT_EQ(got.header("x-videos-omitted"), "9");
+        EXPECT_EQ(videos_in(got), 0u);
+    }
+    const std::string metrics = http_get(playlists.admin_port(), "/metrics").body;
+    EXPECT_EQ(client_calls(metrics, "5xx"), 18);
+    EXPECT_EQ(metric_value(metrics, "playlists_videos_omitted_total"), 18);
+    EXPECT_EQ(videos.requests().size(), 18u) << "a failed call was sent again";
+}
+
 // Readiness says whether this pod can serve: with videos-api gone, playlists-api stays ready
 // and answers the partial catalog the design promises.
 TEST(Faults, PlaylistsApiStaysReadyWithoutVideosApi) {

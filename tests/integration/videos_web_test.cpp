@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -128,6 +129,36 @@ TEST(VideosWeb, ForwardsTheOmittedCountFromTheRealPlaylistsApi) {
     EXPECT_EQ(nlohmann::json::parse(got.body).size(), 4u);
 }
 
+TEST(VideosWeb, AnOversizedPlaylistsAnswerIsSaidToBeTooLarge) {
+    site_fixture site;
+    recording_server playlists([](const auto&) {
+        return std::pair{200u, "[" + std::string(9 * 1024 * 1024, ' ') + "]"};
+    });
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())}});
+    const answer got = http_get(web.port(), "/api/playlists");
+    EXPECT_EQ(got.status, 502u);
+    EXPECT_NE(got.body.find("too large"), std::string::npos) << got.body;
+}
+
+// A second service than the lifecycle test's: not ready from SIGTERM on, while still serving.
+TEST(VideosWeb, NotReadyFromSigtermOnWhileStillServing) {
+    site_fixture site;
+    service web(videos_web_binary(), {{"WEB_ROOT", site.web_root()},
+                                      {"PLAYLISTS_API_URL", "http://127.0.0.1:1"},
+                                      {"SHUTDOWN_DELAY_MS", "2000"}});
+    ASSERT_EQ(http_get(web.admin_port(), "/readyz").status, 200u);
+    web.process().send(SIGTERM);
+    EXPECT_TRUE(eventually(
+        [&] { return http_get(web.admin_port(), "/readyz").status == 503; }, 1s));
+    EXPECT_NE(http_get(web.admin_port(), "/readyz").body.find("shutting down"), std::string::npos);
+    EXPECT_EQ(http_get(web.port(), "/").status, 200u);
+    const auto code = web.process().wait_exit(10s);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 0);
+}
+
 TEST(VideosWeb, PlaylistsApiDownGives502) {
     site_fixture site;
     const auto closed_port = free_port();
@@ -157,6 +188,26 @@ TEST(VideosWeb, MissingWebRootStopsStartUp) {
     EXPECT_NE(*code, 0);
     EXPECT_NE(process.log().find("WEB_ROOT"), std::string::npos);
     fs::remove_all(dir);
+}
+
+// Served empty, an unreadable file would look like a working page with nothing in it. As root
+// every file is readable, so videos-web runs as nobody (setpriv) over a file only root may read.
+TEST(VideosWeb, AnUnreadableFileStopsStartUp) {
+    site_fixture site;
+    std::ofstream(site.web_root() + "/private.css") << "body{}";
+    fs::permissions(site.root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(site.web_root() + "/private.css", fs::perms::owner_write);
+    child_process process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           videos_web_binary()},
+                          {{"WEB_ROOT", site.web_root()}, {"PORT", std::to_string(free_port())},
+                           {"ADMIN_PORT", std::to_string(free_port())}},
+                          site.root + "/log");
+    const auto code = process.wait_exit(5s);
+    ASSERT_TRUE(code) << process.log();
+    EXPECT_NE(*code, 0);
+    EXPECT_NE(process.log().find("WEB_ROOT"), std::string::npos) << process.log();
+    EXPECT_NE(process.log().find("private.css"), std::string::npos) << process.log();
 }
 
 TEST(VideosWeb, AnswersUnderItsBasePathAsWellAsAtTheRoot) {

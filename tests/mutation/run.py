@@ -102,6 +102,11 @@ MUTANTS = [
      'co_return std::string("videos-api cannot be reached");'),
     ("hidden files served", "services/videos-web/static_site.cpp",
      'if (it->path().filename().string().starts_with(".")) {', "if (false) {"),
+    ("an unreadable file served empty", "services/videos-web/static_site.cpp",
+     "if (!in || in.bad() || content.bad() || content.str().size() != it->file_size()) {",
+     "if (false) {"),
+    ("--probe says ready whatever the answer", "common/src/readiness_probe.cpp",
+     'return !ec && got.substr(0, 7) == "HTTP/1." && got.substr(8) == " 200";', "return true;"),
     ("the log writer waits for stdout forever at exit", "common/src/logging.cpp",
      "if (!deadline && stop.stop_requested()) {", "if (false) {"),
 ]
