@@ -23,8 +23,18 @@ const APP_RENDERINGS = [
     'deploy/kubernetes/overlays/linkerd',
     'deploy/kubernetes/overlays/istio',
     'deploy/kubernetes/overlays/istio-api',
+    'deploy/kubernetes/overlays/istio-ambient',
     'deploy/kubernetes/overlays/ingress-kong',
 ];
+const LINKERD = 'deploy/kubernetes/overlays/linkerd';
+const ISTIO = 'deploy/kubernetes/overlays/istio';
+const ISTIO_API = 'deploy/kubernetes/overlays/istio-api';
+const AMBIENT = 'deploy/kubernetes/overlays/istio-ambient';
+/** The overlays that apply the mesh-neutral routes of deploy/kubernetes/components/gamma. */
+const GAMMA_RENDERINGS = [LINKERD, ISTIO, AMBIENT];
+const ISTIO_AMBIENT_INSTALL = 'deploy/kubernetes/istio/istio-ambient.yaml';
+/** The Gateway API CRD the tests validate HTTPRoutes against, and the walkthrough installs. */
+const GATEWAY_API_CRD = 'tests/manifests/schemas/gateway-api/httproute-experimental-v1.5.1.yaml';
 const REDIS_IMAGE = 'redis:7-alpine';
 const ISTIO_OPERATOR = 'deploy/kubernetes/istio/istio-operator.yaml';
 const LINKERD_TRACING = 'deploy/kubernetes/overlays/linkerd/tracing';
@@ -61,6 +71,8 @@ function loadContext() {
         doc: m.readRepo('docs/kubernetes.md'),
         readme: m.readRepo('README.md'),
         istioOperator: YAML.parse(m.readRepo(ISTIO_OPERATOR)),
+        istioAmbientOperator: YAML.parse(m.readRepo(ISTIO_AMBIENT_INSTALL)),
+        gatewayApiCrd: YAML.parse(m.readRepo(GATEWAY_API_CRD)),
         linkerdTracingValues: YAML.parse(m.readRepo(LINKERD_TRACING_VALUES)),
     };
 }
@@ -135,6 +147,21 @@ function generatedServices(objects) {
 }
 
 /**
+ * The waypoints of a rendering: Gateways of class istio-waypoint. Istio deploys each under the
+ * Gateway's own name (the class has no name suffix, gatewaycommon/classinfo.go), ServiceAccount
+ * included, so that name is the identity a destination's ztunnel sees on calls the waypoint makes.
+ */
+function waypoints(objects) {
+    return m.ofKind(objects, 'Gateway')
+        .filter((g) => g.apiVersion.startsWith('gateway.networking.k8s.io/') && g.spec.gatewayClassName === 'istio-waypoint')
+        .map((g) => ({ name: g.metadata.name, gateway: g, principal: `cluster.local/ns/${m.NAMESPACE}/sa/${g.metadata.name}` }));
+}
+
+/** A mesh (GAMMA) route: an HTTPRoute whose parents are Services, not Gateways. */
+const isMeshRoute = (r) => r.spec.parentRefs.every((p) => p.kind === 'Service' && (p.group ?? '') === '');
+const meshRoutes = (objects) => m.ofKind(objects, 'HTTPRoute').filter(isMeshRoute);
+
+/**
  * Resolves "host[:port]" of a URL, as seen from a pod in our namespace, to a Service of the
  * rendering (or to a Service that a controller creates, see generatedServices).
  */
@@ -151,7 +178,7 @@ function serviceFor(objects, url) {
 /** The entry's routes, whatever the API: [{host, prefix, rewriteTo, backends: [{svc, port, weight, cookie}]}]. */
 function entryRoutes(objects) {
     const routes = [];
-    for (const r of m.ofKind(objects, 'HTTPRoute')) {
+    for (const r of m.ofKind(objects, 'HTTPRoute').filter((x) => !isMeshRoute(x))) {
         for (const rule of r.spec.rules) {
             for (const match of rule.matches) {
                 const rewrite = (rule.filters || []).find((f) => f.type === 'URLRewrite');
@@ -199,6 +226,30 @@ function entryRoutes(objects) {
     return routes;
 }
 
+/**
+ * The cookie canary and the 90/10 split, whatever carries them (the entry's routes, or a mesh
+ * route): requests with canary=v2 go to v2 only, the rest 90/10 between v1 and v2 by weights that
+ * sum to 100. versionOf maps a backend to the version label of the pods it leads to.
+ */
+function assertCanaryAndSplit(routes, versionOf, where) {
+    const canary = routes.filter((r) => r.cookie);
+    const split = routes.filter((r) => !r.cookie);
+    assert.ok(canary.length && split.length, `${where}: a canary rule and a split rule`);
+    for (const r of canary) {
+        assert.deepEqual(r.backends.map(versionOf), ['v2'], `${where}: the canary leads to v2 only`);
+        const re = new RegExp(r.cookie);
+        for (const yes of ['canary=v2', 'a=b; canary=v2', 'canary=v2; a=b', 'x=1;canary=v2;y=2']) assert.ok(re.test(yes), `${r.cookie} must match "${yes}"`);
+        for (const no of ['canary=v1', 'canary=v22', 'xcanary=v2', '']) assert.ok(!re.test(no), `${r.cookie} must not match "${no}"`);
+    }
+    for (const r of split) {
+        // Weights are relative: 90/20 is a 82/18 split, not the documented 90/10.
+        assert.equal(r.backends.reduce((n, b) => n + b.weight, 0), 100, `${where}: ${r.name}'s weights sum to 100`);
+        const weights = {};
+        for (const b of r.backends) weights[versionOf(b)] = (weights[versionOf(b)] || 0) + b.weight;
+        assert.deepEqual(weights, { v1: 90, v2: 10 }, `${where}: ${r.name}: the split is 90/10`);
+    }
+}
+
 /** The path a backend receives for a request path, after the route's rewrite (if any). */
 function pathAtBackend(route, requestPath) {
     if (route.rewriteTo === undefined) return requestPath;
@@ -233,11 +284,20 @@ function residualRates(ctx) {
     // FLAKY answers 500: only a 5xx condition retries it. Linkerd's limit counts retries (default 1).
     const linkerdRetries = (linkerd['retry.linkerd.io/http'] || '').split(',').includes('5xx') ? Number(linkerd['retry.linkerd.io/limit'] ?? 1) : 0;
     out.Linkerd = linkerdRetries + 1;
-    for (const dir of ['deploy/kubernetes/overlays/istio', 'deploy/kubernetes/overlays/istio-api']) {
-        const vs = m.named(rendering(ctx, dir), 'VirtualService', 'videos-api');
-        const r = vs.spec.http[0].retries || {};
-        // Istio's attempts counts retries, not tries (Envoy's num_retries); 0 turns retries off.
-        const retries = (r.retryOn || '').split(',').includes('5xx') ? Math.max(0, r.attempts ?? 0) : 0;
+    for (const dir of [ISTIO, AMBIENT, ISTIO_API]) {
+        let retries;
+        const route = m.named(rendering(ctx, dir), 'HTTPRoute', 'videos-api');
+        if (route) {
+            // The mesh-neutral route: Istio turns retry.attempts into its own attempts (2 when
+            // unset) and retries the listed codes (pilot/pkg/config/kube/gateway/conversion.go).
+            const r = route.spec.rules[0].retry;
+            retries = r && (r.codes || []).includes(500) ? Math.max(0, r.attempts ?? 2) : 0;
+        } else {
+            const vs = m.named(rendering(ctx, dir), 'VirtualService', 'videos-api');
+            const r = vs.spec.http[0].retries || {};
+            // Istio's attempts counts retries, not tries (Envoy's num_retries); 0 turns retries off.
+            retries = (r.retryOn || '').split(',').includes('5xx') ? Math.max(0, r.attempts ?? 0) : 0;
+        }
         assert.ok(out.Istio === undefined || out.Istio === retries + 1, `${dir}: retries differ between the Istio overlays`);
         out.Istio = retries + 1;
     }
@@ -538,30 +598,20 @@ check('the entry: servicemesh.demo/home -> videos-web and /api/playlists -> play
                 }
             }
         }
-        if (dir.includes('istio')) {
-            // Cookie canary to v2 only, everything else 90/10.
+        if (dir === ISTIO || dir === ISTIO_API) {
+            // With sidecars the entry splits itself: a gateway applies the routes attached to it,
+            // not a Service's mesh routes. (In ambient, videos-web's waypoint does: see the
+            // ambient check.) Cookie canary to v2 only, everything else 90/10.
             const versionOf = (b) => [...new Set(backendPods(b).map((p) => p.labels.version))].join();
-            const home = byPrefix('/home');
-            const canary = home.filter((r) => r.cookie);
-            const split = home.filter((r) => !r.cookie);
-            assert.ok(canary.length && split.length);
-            for (const r of canary) {
-                assert.deepEqual(r.backends.map(versionOf), ['v2']);
-                const re = new RegExp(r.cookie);
-                for (const yes of ['canary=v2', 'a=b; canary=v2', 'canary=v2; a=b', 'x=1;canary=v2;y=2']) assert.ok(re.test(yes), `${r.cookie} must match "${yes}"`);
-                for (const no of ['canary=v1', 'canary=v22', 'xcanary=v2', '']) assert.ok(!re.test(no), `${r.cookie} must not match "${no}"`);
-            }
-            for (const r of split) {
-                const weights = Object.fromEntries(r.backends.map((b) => [versionOf(b), b.weight]));
-                assert.deepEqual(weights, { v1: 90, v2: 10 }, `${r.name}: the split is 90/10`);
-            }
+            assertCanaryAndSplit(byPrefix('/home'), versionOf, dir);
         }
     });
 });
 
 check('Gateway API routes attach to an existing Gateway listener', (ctx) => {
     eachRendering(ctx, (objects) => {
-        for (const r of m.ofKind(objects, 'HTTPRoute')) {
+        // Mesh routes (parent: a Service) are the GAMMA check's.
+        for (const r of m.ofKind(objects, 'HTTPRoute').filter((x) => !isMeshRoute(x))) {
             for (const p of r.spec.parentRefs) {
                 const gw = m.ofKind(objects, 'Gateway').find((g) => g.apiVersion.startsWith('gateway.networking.k8s.io/') && g.metadata.name === p.name);
                 assert.ok(gw, `HTTPRoute ${r.metadata.name}: Gateway ${p.name} missing`);
@@ -571,7 +621,7 @@ check('Gateway API routes attach to an existing Gateway listener', (ctx) => {
             }
         }
         for (const gw of m.ofKind(objects, 'Gateway').filter((g) => g.apiVersion.startsWith('gateway.networking.k8s.io/'))) {
-            assert.ok(['cloud-provider-kind', 'istio'].includes(gw.spec.gatewayClassName), `Gateway class ${gw.spec.gatewayClassName}`);
+            assert.ok(['cloud-provider-kind', 'istio', 'istio-waypoint'].includes(gw.spec.gatewayClassName), `Gateway class ${gw.spec.gatewayClassName}`);
         }
     });
 });
@@ -646,11 +696,25 @@ check('Linkerd: injection as a native sidecar, retries within the caller timeout
     for (const k of Object.keys(nsa)) assert.ok(!/^config\.(alpha|beta)\.linkerd\.io\//.test(k), `${k}: deprecated annotation name`);
     const svc = m.named(objects, 'Service', 'videos-api');
     const a = svc.metadata.annotations;
+    // Linkerd 2.20 takes retries from retry.linkerd.io/* annotations only (not the HTTPRoute's
+    // `retry` field), the route's first and then the Service's: the same policy as the route's.
+    const route = m.named(objects, 'HTTPRoute', 'videos-api');
+    assert.ok(route, 'the mesh-neutral route for videos-api');
+    const [rule] = route.spec.rules;
     assert.equal(a['retry.linkerd.io/http'], '5xx');
     assert.ok(Number(a['retry.linkerd.io/limit']) >= 1);
+    assert.equal(Number(a['retry.linkerd.io/limit']), rule.retry.attempts, 'Linkerd retries as often as the neutral route says the other meshes do');
+    // The whole call's timeout is the route's timeouts.request, which Linkerd reads; the per-try
+    // timeout the annotation, as Linkerd ignores timeouts.backendRequest.
+    assert.equal(a['timeout.linkerd.io/request'], undefined, 'the request timeout lives in the neutral route, once');
     const callerTimeout = Number(m.envOf(m.named(objects, 'Deployment', 'playlists-api').spec.template.spec.containers[0]).VIDEOS_API_TIMEOUT_MS);
-    assert.ok(ms(a['timeout.linkerd.io/request']) < callerTimeout, 'request timeout under playlists-api\'s own');
-    assert.ok(ms(a['retry.linkerd.io/timeout']) < ms(a['timeout.linkerd.io/request']), 'a try must be shorter than the whole request');
+    assert.ok(ms(rule.timeouts.request) < callerTimeout, 'request timeout under playlists-api\'s own');
+    assert.ok(ms(a['retry.linkerd.io/timeout']) < ms(rule.timeouts.request), 'a try must be shorter than the whole request');
+    assert.equal(a['retry.linkerd.io/timeout'], rule.timeouts.backendRequest, 'the per-try timeout the other meshes get from backendRequest');
+    // The split is made by callers' proxies; cloud-provider-kind's entry is outside the mesh and
+    // must not mix v1 and v2 by pod count.
+    const web = m.named(objects, 'Service', 'videos-web');
+    assert.deepEqual(selected(objects, web.spec.selector).map((w) => w.name), ['videos-web'], 'unmeshed callers of videos-web reach v1 only');
 
     const servers = m.ofKind(objects, 'Server');
     assert.equal(servers.length, 1);
@@ -703,17 +767,21 @@ check('Istio: injection, STRICT mTLS, retries, and every workload says who may c
         assert.equal(pa[0].spec.selector, undefined, 'namespace-wide');
 
         const vs = m.named(objects, 'VirtualService', 'videos-api');
-        const route = vs.spec.http[0];
-        assert.ok(m.named(objects, 'Service', route.route[0].destination.host));
-        assert.ok(m.named(objects, 'Service', 'videos-api').spec.ports.some((p) => p.port === route.route[0].destination.port.number));
-        assert.ok(route.retries, `${dir}: videos-api retries`);
-        for (const cond of ['5xx', 'reset', 'connect-failure']) assert.ok(route.retries.retryOn.split(',').includes(cond), `retryOn ${cond}`);
-        // attempts counts retries; 0 turns retries off altogether.
-        assert.ok(Number.isInteger(route.retries.attempts) && route.retries.attempts >= 1, `${dir}: retries.attempts ${route.retries.attempts}`);
-        const callerTimeout = Number(m.envOf(m.named(objects, 'Deployment', 'playlists-api').spec.template.spec.containers[0]).VIDEOS_API_TIMEOUT_MS);
-        assert.ok(ms(route.timeout) < callerTimeout, `${dir}: timeout under playlists-api's own`);
-        assert.ok(route.retries.perTryTimeout, `${dir}: perTryTimeout (without it a slow try takes the whole timeout)`);
-        assert.ok(ms(route.retries.perTryTimeout) < ms(route.timeout), `${dir}: a try must be shorter than the whole request`);
+        // The sidecar overlay uses the mesh-neutral route (the GAMMA check); never both at once.
+        assert.ok(Boolean(vs) !== Boolean(m.named(objects, 'HTTPRoute', 'videos-api')), `${dir}: videos-api's retries from a VirtualService or the neutral HTTPRoute, one of them`);
+        if (vs) {
+            const route = vs.spec.http[0];
+            assert.ok(m.named(objects, 'Service', route.route[0].destination.host));
+            assert.ok(m.named(objects, 'Service', 'videos-api').spec.ports.some((p) => p.port === route.route[0].destination.port.number));
+            assert.ok(route.retries, `${dir}: videos-api retries`);
+            for (const cond of ['5xx', 'reset', 'connect-failure']) assert.ok(route.retries.retryOn.split(',').includes(cond), `retryOn ${cond}`);
+            // attempts counts retries; 0 turns retries off altogether.
+            assert.ok(Number.isInteger(route.retries.attempts) && route.retries.attempts >= 1, `${dir}: retries.attempts ${route.retries.attempts}`);
+            const callerTimeout = Number(m.envOf(m.named(objects, 'Deployment', 'playlists-api').spec.template.spec.containers[0]).VIDEOS_API_TIMEOUT_MS);
+            assert.ok(ms(route.timeout) < callerTimeout, `${dir}: timeout under playlists-api's own`);
+            assert.ok(route.retries.perTryTimeout, `${dir}: perTryTimeout (without it a slow try takes the whole timeout)`);
+            assert.ok(ms(route.retries.perTryTimeout) < ms(route.timeout), `${dir}: a try must be shorter than the whole request`);
+        }
 
         const entry = generatedServices(objects);
         assert.equal(entry.length, 1, `${dir}: one entry`);
@@ -757,6 +825,187 @@ check('Istio: injection, STRICT mTLS, retries, and every workload says who may c
     }
 });
 
+check('mesh-neutral routes (GAMMA): one policy for videos-api and videos-web, the same in every mesh that applies it', (ctx) => {
+    const specs = {};
+    for (const dir of GAMMA_RENDERINGS) {
+        const objects = rendering(ctx, dir);
+        const where = (r) => `${dir}: HTTPRoute ${r.metadata.name}`;
+        const routes = meshRoutes(objects);
+        assert.deepEqual(routes.map((r) => r.metadata.name).sort(), ['videos-api', 'videos-web'], `${dir}: the mesh routes`);
+        for (const r of routes) {
+            for (const p of r.spec.parentRefs) {
+                const parent = m.named(objects, 'Service', p.name);
+                assert.ok(parent, `${where(r)}: parent Service ${p.name} missing`);
+                assert.ok(p.port === undefined || parent.spec.ports.some((sp) => sp.port === p.port), `${where(r)}: parent port ${p.port} is no port of Service ${p.name}`);
+            }
+            for (const rule of r.spec.rules) {
+                for (const b of rule.backendRefs) {
+                    const svc = m.named(objects, 'Service', b.name);
+                    assert.ok(svc && svc.spec.ports.some((sp) => sp.port === b.port), `${where(r)}: backend ${b.name}:${b.port} is no Service port`);
+                    const pods = selected(objects, svc.spec.selector);
+                    assert.ok(pods.length > 0, `${where(r)}: backend ${b.name} selects no pods`);
+                    assert.ok(pods.every((w) => w.labels.app === r.spec.parentRefs[0].name), `${where(r)}: backend ${b.name} leads to another app`);
+                }
+            }
+        }
+        // videos-api: FLAKY answers 500, so 500 must be a retried code; attempts counts retries.
+        const api = m.named(objects, 'HTTPRoute', 'videos-api');
+        assert.equal(api.spec.rules.length, 1, `${dir}: one rule for every call to videos-api`);
+        const [rule] = api.spec.rules;
+        assert.ok(rule.retry && (rule.retry.codes || []).includes(500), `${dir}: videos-api retries HTTP 500 (FLAKY's failure)`);
+        assert.ok(Number.isInteger(rule.retry.attempts) && rule.retry.attempts >= 1, `${dir}: retry.attempts ${rule.retry.attempts}`);
+        const callerTimeout = Number(m.envOf(m.named(objects, 'Deployment', 'playlists-api').spec.template.spec.containers[0]).VIDEOS_API_TIMEOUT_MS);
+        assert.ok(ms(rule.timeouts.request) < callerTimeout, `${dir}: timeouts.request under playlists-api's own ${callerTimeout} ms`);
+        // Istio makes backendRequest the per-try timeout when retry is set: without it a slow try
+        // takes the whole request's time.
+        assert.ok(rule.timeouts.backendRequest && ms(rule.timeouts.backendRequest) < ms(rule.timeouts.request), `${dir}: a try (backendRequest) shorter than the whole request`);
+        // videos-web: the canary and the 90/10 split.
+        const web = m.named(objects, 'HTTPRoute', 'videos-web');
+        const versionOf = (b) => [...new Set(selected(objects, m.named(objects, 'Service', b.name).spec.selector).map((w) => w.labels.version))].join();
+        const rules = web.spec.rules.map((x) => {
+            const cookie = (x.matches || []).flatMap((mm) => mm.headers || []).find((h) => h.name.toLowerCase() === 'cookie');
+            return { name: web.metadata.name, cookie: cookie && cookie.value, backends: x.backendRefs.map((b) => ({ ...b, weight: b.weight ?? 1 })) };
+        });
+        assertCanaryAndSplit(rules, versionOf, dir);
+        specs[dir] = routes.map((r) => ({ name: r.metadata.name, spec: r.spec }));
+    }
+    // Written once: every mesh applies the very same routes.
+    for (const dir of GAMMA_RENDERINGS.slice(1)) assert.deepEqual(specs[dir], specs[GAMMA_RENDERINGS[0]], `${dir}: the mesh routes differ from ${GAMMA_RENDERINGS[0]}'s`);
+    // The Istio-API variant shows the mesh-native alternative instead, never both.
+    assert.deepEqual(meshRoutes(rendering(ctx, ISTIO_API)), [], `${ISTIO_API}: Istio's own APIs, no mesh routes`);
+    // `retry` is experimental-channel only (Gateway API v1.0-v1.6): the walkthrough must install the
+    // experimental HTTPRoute CRD of the version the tests validate against, or kubectl refuses the
+    // field (or, with validation off, the API server drops it and nothing retries).
+    const crd = ctx.gatewayApiCrd.metadata.annotations;
+    assert.equal(crd['gateway.networking.k8s.io/channel'], 'experimental', `${GATEWAY_API_CRD}: the channel with retry`);
+    const version = crd['gateway.networking.k8s.io/bundle-version'];
+    assert.ok(ctx.doc.includes(`kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/experimental-install.yaml`), `docs/kubernetes.md: install the experimental Gateway API CRDs ${version}`);
+    assert.ok(!/standard-install\.yaml/.test(section(ctx.doc, 'Before the meshes')), 'the mesh-neutral routes need the experimental channel, not standard-install.yaml');
+});
+
+check('Istio ambient: no sidecars, waypoints where L7 is needed, STRICT mTLS, L4 rules for ztunnel and L7 rules on the waypoint', (ctx) => {
+    const objects = rendering(ctx, AMBIENT);
+    const ns = m.ofKind(objects, 'Namespace')[0];
+    const labels = ns.metadata.labels || {};
+    assert.equal(labels['istio.io/dataplane-mode'], 'ambient', 'namespace label istio.io/dataplane-mode: ambient');
+    assert.equal(labels['istio-injection'], undefined, 'no sidecar injection in ambient');
+    assert.equal(labels['istio.io/rev'], undefined, 'no sidecar injection in ambient');
+    // No init container needs NET_ADMIN: the namespace keeps the restricted level, and the Istio
+    // install must then give its generated gateway and waypoint pods a seccomp profile.
+    assert.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted', 'ambient keeps the restricted Pod Security level');
+    const op = ctx.istioAmbientOperator;
+    assert.equal(op.spec.profile, 'ambient', `${ISTIO_AMBIENT_INSTALL}: the ambient profile (istio-cni, ztunnel)`);
+    assert.equal(((op.spec.values || {}).gateways || {}).seccompProfile?.type, 'RuntimeDefault', `${ISTIO_AMBIENT_INSTALL}: values.gateways.seccompProfile, or restricted refuses the gateway and waypoint pods`);
+    assert.ok(ctx.doc.includes(`istioctl install -f ${ISTIO_AMBIENT_INSTALL} -y`), 'docs/kubernetes.md installs Istio from the ambient file');
+    for (const w of m.workloads(objects)) {
+        const a = w.deployment.spec.template.metadata.annotations || {};
+        for (const k of Object.keys(a)) assert.ok(!/^(sidecar|proxy)\.istio\.io\//.test(k), `${w.name}: sidecar annotation ${k} in ambient`);
+    }
+    // STRICT mutual TLS for the whole namespace.
+    const pa = m.ofKind(objects, 'PeerAuthentication');
+    assert.equal(pa.length, 1);
+    assert.equal(pa[0].spec.mtls.mode, 'STRICT');
+    assert.equal(pa[0].spec.selector, undefined, 'namespace-wide');
+
+    // The waypoint, and the Services that must use it: videos-api (retries, timeouts) and
+    // videos-web (split, canary), i.e. every parent of a mesh route.
+    const wps = waypoints(objects);
+    assert.equal(wps.length, 1, 'one waypoint');
+    const [wp] = wps;
+    assert.deepEqual(wp.gateway.spec.listeners.map((l) => [l.port, l.protocol]), [[15008, 'HBONE']], 'a waypoint listens on HBONE 15008');
+    assert.ok(['service', undefined].includes((wp.gateway.metadata.labels || {})['istio.io/waypoint-for']), 'the waypoint serves traffic addressed to Services');
+    const usesWaypoint = (svcName) => {
+        const svc = m.named(objects, 'Service', svcName);
+        const w = svc && (svc.metadata.labels || {})['istio.io/use-waypoint'];
+        return w && wps.find((x) => x.name === w);
+    };
+    const l7Services = [...new Set(meshRoutes(objects).flatMap((r) => r.spec.parentRefs.map((p) => p.name)))].sort();
+    assert.deepEqual(l7Services, ['videos-api', 'videos-web']);
+    for (const s of l7Services) assert.ok(usesWaypoint(s), `Service ${s}: istio.io/use-waypoint must name the waypoint, or its HTTPRoute applies nowhere`);
+    // The entry reaches videos-web's pods directly unless the Service says otherwise: no split.
+    assert.equal(m.named(objects, 'Service', 'videos-web').metadata.labels['istio.io/ingress-use-waypoint'], 'true', 'videos-web: istio.io/ingress-use-waypoint, so the entry\'s calls get the split');
+    const home = entryRoutes(objects).filter((r) => r.prefix === '/home');
+    assert.ok(home.length > 0);
+    for (const r of home) assert.deepEqual(r.backends.map((b) => b.svc), ['videos-web'], 'the entry leaves the split to videos-web\'s waypoint');
+
+    // Authorization.
+    const entry = generatedServices(objects);
+    assert.equal(entry.length, 1, 'one entry');
+    const known = new Set([
+        ...m.ofKind(objects, 'ServiceAccount').map((s) => `cluster.local/ns/${m.NAMESPACE}/sa/${s.metadata.name}`),
+        entry[0].principal, wp.principal,
+    ]);
+    const sa = (p) => p.replace(/^.*\/sa\//, '');
+    // Fields ztunnel can enforce; anything else in a rule it enforces never matches (ALLOW).
+    const L4 = { source: ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'], operation: ['ports', 'notPorts'] };
+    const l4 = {};
+    const l7 = {};
+    for (const p of m.ofKind(objects, 'AuthorizationPolicy')) {
+        const name = `AuthorizationPolicy ${p.metadata.name}`;
+        assert.equal(p.spec.action, 'ALLOW', `${name}: ALLOW`);
+        assert.ok(Boolean(p.spec.selector) !== Boolean(p.spec.targetRefs), `${name}: either a selector (ztunnel) or targetRefs (waypoint)`);
+        const callers = (p.spec.rules || []).flatMap((r) => (r.from || []).flatMap((f) => f.source.principals || []));
+        for (const pr of callers) assert.ok(known.has(pr), `${name}: unknown principal ${pr}`);
+        const hasL7 = (p.spec.rules || []).some((r) => (r.when || []).length > 0 ||
+            (r.from || []).some((f) => Object.keys(f.source).some((k) => !L4.source.includes(k))) ||
+            (r.to || []).some((t) => Object.keys(t.operation).some((k) => !L4.operation.includes(k))));
+        if (p.spec.selector) {
+            // ztunnel enforces it: L7 conditions would make the rule match nothing.
+            assert.ok(!hasL7, `${name}: L7 conditions in a selector policy, which ztunnel enforces and never matches (attach it to the waypoint with targetRefs)`);
+            const pods = selected(objects, p.spec.selector);
+            const app = [...new Set(pods.map((w) => w.labels.app))];
+            assert.equal(app.length, 1, `${name} selects one app`);
+            for (const r of p.spec.rules) {
+                for (const t of r.to || []) {
+                    for (const port of t.operation.ports || []) {
+                        for (const w of pods) assert.ok(w.containers.some((c) => (c.ports || []).some((cp) => cp.containerPort === Number(port) && cp.name !== 'admin')), `${name}: port ${port} is not a serving port of ${w.name}`);
+                    }
+                }
+            }
+            l4[app[0]] = callers.map(sa).sort();
+        } else {
+            // The waypoint enforces it, and only for a Service that uses it: ztunnel ignores
+            // targetRefs, so a policy whose Service has no waypoint is enforced nowhere.
+            for (const t of p.spec.targetRefs) {
+                if (t.kind === 'Service') {
+                    assert.ok(usesWaypoint(t.name), `${name}: targets Service ${t.name}, which uses no waypoint: nothing enforces it`);
+                    l7[t.name] = callers.map(sa).sort();
+                } else {
+                    assert.equal(t.kind, 'Gateway', `${name}: targetRefs kind ${t.kind}`);
+                    assert.ok(wps.find((x) => x.name === t.name), `${name}: Gateway ${t.name} is no waypoint`);
+                }
+            }
+        }
+    }
+    // Every workload that serves has an L4 rule; behind a waypoint only the waypoint may reach
+    // its pods (ztunnel sees the waypoint's identity there), and the callers are checked at L7.
+    const effective = {};
+    for (const w of m.workloads(objects).filter((x) => x.containers.some((c) => c.ports))) {
+        const app = w.labels.app;
+        assert.ok(l4[app], `${w.name}: no L4 AuthorizationPolicy`);
+        const svc = m.ofKind(objects, 'Service').find((s) => s.metadata.name === app);
+        const viaWaypoint = svc && usesWaypoint(svc.metadata.name);
+        if (viaWaypoint) {
+            assert.deepEqual(l4[app], [viaWaypoint.name], `${app}: behind the waypoint, its pods admit the waypoint only`);
+            assert.ok(l7[app], `${app}: uses the waypoint but no L7 policy says who may call it`);
+            effective[app] = l7[app];
+        } else {
+            assert.ok(!l4[app].includes(wp.name), `${app}: does not use the waypoint, yet admits it`);
+            effective[app] = l4[app];
+        }
+    }
+    const entrySa = sa(entry[0].principal);
+    assert.deepEqual(effective, {
+        'videos-web': [entrySa],
+        'playlists-api': [entrySa],
+        'videos-api': ['playlists-api'],
+        'playlists-db': ['playlists-api'],
+        'videos-db': ['videos-api'],
+    }, 'exactly the catalog\'s flows');
+    // The principals name the accounts the pods run as.
+    for (const w of m.workloads(objects).filter((x) => x.labels.app !== 'traffic-generator')) assert.equal(w.pod.serviceAccountName, w.labels.app);
+});
+
 check('the Ingress alternative names its controller and strips the prefixes', (ctx) => {
     const objects = rendering(ctx, 'deploy/kubernetes/overlays/ingress-kong');
     assert.equal(m.ofKind(objects, 'Gateway').length + m.ofKind(objects, 'HTTPRoute').length, 0, 'one entry only');
@@ -795,7 +1044,9 @@ check('switching between the walkthrough\'s steps leaves no stale object behind'
         ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/linkerd', '8. Linkerd'],
         ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/istio', '9. Istio'],
         ['deploy/kubernetes/overlays/istio', 'deploy/kubernetes/overlays/istio-api', '9. Istio'],
-        ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/ingress-kong', '10. The Ingress alternative'],
+        ['deploy/kubernetes/overlays/istio', 'deploy/kubernetes/overlays/istio-ambient', '10. Istio ambient mode'],
+        ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/istio-ambient', '10. Istio ambient mode'],
+        ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/ingress-kong', '11. The Ingress alternative'],
     ];
     const kindOf = { 'gateways.gateway.networking.k8s.io': 'Gateway', httproute: 'HTTPRoute', httproutes: 'HTTPRoute', 'httproutes.gateway.networking.k8s.io': 'HTTPRoute' };
     const id = (o) => `${o.kind}/${o.metadata.name}`;
@@ -906,6 +1157,9 @@ check('the walkthrough (docs/kubernetes.md) uses the names and values the files 
     const annotateSvc = /kubectl -n servicemesh-demo annotate svc videos-api \\\n\s+([^\n]+)/.exec(doc)[1];
     const fromDoc = Object.fromEntries(annotateSvc.trim().split(/\s+/).map((kv) => kv.split('=')));
     const onService = Object.fromEntries(Object.entries(m.named(linkerd, 'Service', 'videos-api').metadata.annotations).filter(([k]) => /linkerd\.io\//.test(k)));
+    // The annotations-only way sets the Service's retry annotations and, as an annotation, the
+    // request timeout that the overlay takes from the neutral route's timeouts.request.
+    onService['timeout.linkerd.io/request'] = m.named(linkerd, 'HTTPRoute', 'videos-api').spec.rules[0].timeouts.request;
     assert.deepEqual(fromDoc, onService);
     const ns = m.ofKind(linkerd, 'Namespace')[0];
     const annotateNs = /kubectl annotate ns servicemesh-demo ([^\n]+)/.exec(doc)[1];

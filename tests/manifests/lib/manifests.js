@@ -17,14 +17,20 @@ const NAMESPACE = 'servicemesh-demo';
 const SERVICES = ['videos-api', 'playlists-api', 'videos-web'];
 const OUR_IMAGE = /^servicemesh\/([a-z-]+):(.+)$/;
 
-/** Every folder under deploy/ that holds a kustomization.yaml, relative to the repo. */
+/**
+ * Every folder under deploy/ that holds a kustomization.yaml, relative to the repo. Components
+ * (kind: Component, deploy/kubernetes/components/) are left out: they are parts of overlays, have
+ * no namespace of their own, and are rendered and checked as part of every overlay that uses them.
+ */
 function findKustomizations() {
     const found = [];
     const walk = (dir) => {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(full);
-            else if (entry.name === 'kustomization.yaml') found.push(path.relative(REPO, dir));
+            else if (entry.name === 'kustomization.yaml' && YAML.parse(fs.readFileSync(full, 'utf8')).kind !== 'Component') {
+                found.push(path.relative(REPO, dir));
+            }
         }
     };
     walk(DEPLOY);

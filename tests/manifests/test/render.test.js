@@ -17,6 +17,7 @@ const EXPECTED = [
     'deploy/kubernetes/overlays/linkerd/tracing',
     'deploy/kubernetes/overlays/istio',
     'deploy/kubernetes/overlays/istio-api',
+    'deploy/kubernetes/overlays/istio-ambient',
     'deploy/kubernetes/overlays/ingress-kong',
 ];
 

@@ -43,7 +43,7 @@ test('the validator itself catches wrong types, bad enums and misspelt fields', 
     expectProblem(dep, (o) => { delete o.spec.template.spec.containers[0].name; }, /required property name/);
     const stripping = m.named(m.render('deploy/kubernetes/overlays/istio'), 'HTTPRoute', 'home');
     expectProblem(stripping, (o) => { o.spec.rules[0].filters[0].urlRewrite.path.type = 'ReplacePrefix'; }, /allowed values/);
-    expectProblem(m.named(base, 'HTTPRoute', 'home'), (o) => { o.spec.rules[0].backendRef = []; }, /backendRef: unknown field/);
+    expectProblem(m.named(base, 'HTTPRoute', 'home'), (o) => { o.spec.rules[0].backendRef = []; }, /additional properties \(backendRef\)/);
     expectProblem(m.named(istio, 'VirtualService', 'videos-api'), (o) => { o.spec.http[0].retries.retryon = '5xx'; }, /retryon: unknown field/);
     expectProblem(m.named(istio, 'VirtualService', 'servicemesh'), (o) => { o.spec.http[0].match[0].headers.cookie.regx = 'x'; }, /regx: unknown field/);
     expectProblem(m.named(istio, 'AuthorizationPolicy', 'videos-api'), (o) => { o.spec.action = 'PERMIT'; }, /allowed values/);
@@ -55,5 +55,19 @@ test('the validator itself catches wrong types, bad enums and misspelt fields', 
     const telemetry = m.named(m.render('deploy/kubernetes/overlays/istio'), 'Telemetry', 'tracing');
     expectProblem(telemetry, (o) => { o.spec.tracing[0].randomSamplingPercent = 100; }, /additional properties \(randomSamplingPercent\)/);
     expectProblem(telemetry, (o) => { o.spec.tracing[0].randomSamplingPercentage = '100'; }, /must be number/);
+    // HTTPRoute `retry` is newer than @kubernetes-models/gateway-api@0.5.1: the pinned Gateway API
+    // CRD (schemas/gateway-api, v1.5.1 experimental) checks the mesh-neutral routes.
+    const ambient = m.render('deploy/kubernetes/overlays/istio-ambient');
+    const neutral = m.named(ambient, 'HTTPRoute', 'videos-api');
+    assert.deepEqual(validateObject(neutral), []);
+    expectProblem(neutral, (o) => { o.spec.rules[0].retry.attempt = 9; }, /additional properties \(attempt\)/);
+    expectProblem(neutral, (o) => { o.spec.rules[0].retry.codes = ['500']; }, /must be integer/);
+    expectProblem(neutral, (o) => { o.spec.rules[0].retry.codes = [200]; }, /must be >= 400/);
+    expectProblem(neutral, (o) => { o.spec.rules[0].timeouts.backendRequest = '250'; }, /must match pattern/);
+    // AuthorizationPolicy targetRefs: Istio 1.30.3's CRD (the istio models predate the field).
+    const l7 = m.named(ambient, 'AuthorizationPolicy', 'videos-api-l7');
+    assert.deepEqual(validateObject(l7), []);
+    expectProblem(l7, (o) => { o.spec.targetRef = o.spec.targetRefs[0]; o.spec.targetRefz = o.spec.targetRefs; delete o.spec.targetRefs; }, /additional properties \(targetRefz\)/);
+    expectProblem(l7, (o) => { o.spec.rules[0].to[0].operation.method = ['GET']; }, /additional properties \(method\)/);
     expectProblem({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }, () => {}, /no schema model/);
 });
