@@ -879,7 +879,8 @@ check('mesh-neutral routes (GAMMA): one policy for videos-api and videos-web, th
     const crd = ctx.gatewayApiCrd.metadata.annotations;
     assert.equal(crd['gateway.networking.k8s.io/channel'], 'experimental', `${GATEWAY_API_CRD}: the channel with retry`);
     const version = crd['gateway.networking.k8s.io/bundle-version'];
-    assert.ok(ctx.doc.includes(`kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/experimental-install.yaml`), `docs/kubernetes.md: install the experimental Gateway API CRDs ${version}`);
+    const install = new RegExp(`\\nkubectl apply --server-side (--force-conflicts )?-f https://github\\.com/kubernetes-sigs/gateway-api/releases/download/${version.replace(/\./g, '\\.')}/experimental-install\\.yaml\\n`);
+    assert.match(section(ctx.doc, 'Before the meshes'), install, `docs/kubernetes.md: install the experimental Gateway API CRDs ${version} before the meshes`);
     assert.ok(!/standard-install\.yaml/.test(section(ctx.doc, 'Before the meshes')), 'the mesh-neutral routes need the experimental channel, not standard-install.yaml');
 });
 
