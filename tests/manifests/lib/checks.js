@@ -1131,6 +1131,126 @@ check('tracing: Linkerd proxies send their spans to the Jaeger of the tracing fo
     assert.ok(ctx.doc.includes(`linkerd upgrade --values ${LINKERD_TRACING_VALUES} | kubectl apply -f -`), 'docs/kubernetes.md: the linkerd upgrade command with these values');
 });
 
+/** Whether a Gateway API path match takes requestPath (PathPrefix matches whole segments). */
+function pathMatches(route, requestPath) {
+    const p = requestPath.split('?')[0];
+    if (route.type === 'Exact') return p === route.prefix;
+    const prefix = route.prefix.replace(/\/$/, '');
+    return prefix === '' || p === prefix || p.startsWith(`${prefix}/`);
+}
+
+/**
+ * The calls a request makes through the entry of a rendering, hop by hop: [{from, to, port}],
+ * where from is 'entry' or a workload and to the workload called, with the container port. The
+ * entry's route is the longest matching prefix (no cookie); then each service calls what the
+ * README says it calls, at the addresses its rendered env names: videos-web forwards
+ * /api/playlists (under its BASE_PATH too) to PLAYLISTS_API_URL; playlists-api calls
+ * VIDEOS_API_URL and its Redis; videos-api its Redis.
+ */
+function requestHops(objects, host, requestPath) {
+    const routes = entryRoutes(objects).filter((r) => r.hosts.includes(host) && !r.cookie && !r.redirect && pathMatches(r, requestPath));
+    assert.ok(routes.length, `no entry route for http://${host}${requestPath}`);
+    const route = routes.sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    const hops = [];
+    const toService = (from, svcName, port, reqPath) => {
+        const svc = m.named(objects, 'Service', svcName);
+        assert.ok(svc, `Service ${svcName}`);
+        const spec = svc.spec.ports.find((x) => x.port === Number(port) || x.name === port);
+        assert.ok(spec, `Service ${svcName} has no port ${port}`);
+        for (const w of selected(objects, svc.spec.selector)) {
+            hops.push({ from, to: w, port: m.resolvePort(spec.targetPort ?? spec.port, w.containers), portName: spec.targetPort });
+            follow(w, reqPath);
+        }
+    };
+    const toUrl = (from, url, reqPath) => {
+        const target = serviceFor(objects, url);
+        assert.ok(target && target.svc, `${from.name}: ${url} is no Service`);
+        toService(from, target.svc.metadata.name, target.port, reqPath);
+    };
+    const follow = (w, reqPath) => {
+        const env = m.envOf(w.containers[0]);
+        const app = w.labels.app;
+        if (app === 'videos-web') {
+            const base = env.BASE_PATH || '';
+            const rest = base && (reqPath === base || reqPath.startsWith(`${base}/`)) ? reqPath.slice(base.length) || '/' : reqPath;
+            if (['/api/playlists', '/api/playlists/'].includes(rest.split('?')[0])) toUrl(w, env.PLAYLISTS_API_URL, '/');
+        } else if (app === 'playlists-api') {
+            toUrl(w, env.VIDEOS_API_URL, '/jM36M39MA3I');
+            toUrl(w, `redis://${env.REDIS_HOST}:${env.REDIS_PORT || 6379}`, '');
+        } else if (app === 'videos-api') {
+            toUrl(w, `redis://${env.REDIS_HOST}:${env.REDIS_PORT || 6379}`, '');
+        }
+    };
+    for (const b of route.backends) toService('entry', b.svc, b.port, pathAtBackend(route, requestPath));
+    return hops;
+}
+
+/** Istio (sidecars): does an ALLOW policy on the callee admit the caller's principal on that port? */
+function istioAllows(objects, callerPrincipal, hop) {
+    const policies = m.ofKind(objects, 'AuthorizationPolicy').filter((p) => p.spec.selector && m.selects(p.spec.selector, hop.to.labels));
+    if (policies.length === 0) return { ok: true };
+    const ok = policies.some((p) => p.spec.action === 'ALLOW' && (p.spec.rules || []).some((r) =>
+        (!r.from || r.from.some((f) => (f.source.principals || []).includes(callerPrincipal))) &&
+        (!r.to || r.to.some((t) => !t.operation.ports || t.operation.ports.map(Number).includes(hop.port)))));
+    return { ok, by: policies.map((p) => `AuthorizationPolicy ${p.metadata.name} (admits ${p.spec.rules.flatMap((r) => (r.from || []).flatMap((f) => f.source.principals || [])).join(', ')})`).join('; ') };
+}
+
+/**
+ * Linkerd: a Server on the callee's port decides (accessPolicy, then AuthorizationPolicies with
+ * MeshTLSAuthentication identities); without one the default policy, all-unauthenticated unless
+ * the namespace or pod says otherwise. callerSa is null for a caller outside the mesh.
+ */
+function linkerdAllows(objects, callerSa, hop) {
+    const servers = m.ofKind(objects, 'Server').filter((s) => m.selects(s.spec.podSelector, hop.to.labels) &&
+        (s.spec.port === hop.port || m.resolvePort(s.spec.port, hop.to.containers) === hop.port));
+    const byAccess = (policy) => policy === 'all-unauthenticated' || ((policy === 'all-authenticated' || policy === 'cluster-authenticated') && callerSa !== null);
+    if (servers.length === 0) {
+        const ns = m.ofKind(objects, 'Namespace')[0];
+        const key = 'config.linkerd.io/default-inbound-policy';
+        const policy = ((hop.to.deployment.spec.template.metadata.annotations || {})[key]) || ((ns.metadata.annotations || {})[key]) || 'all-unauthenticated';
+        return { ok: byAccess(policy), by: `the default inbound policy ${policy}` };
+    }
+    const ok = servers.some((s) => byAccess(s.spec.accessPolicy || 'deny') || m.ofKind(objects, 'AuthorizationPolicy').some((a) =>
+        a.spec.targetRef && a.spec.targetRef.kind === 'Server' && a.spec.targetRef.name === s.metadata.name &&
+        a.spec.requiredAuthenticationRefs.every((ref) => {
+            if (ref.kind === 'NetworkAuthentication') return true;
+            const mtls = m.named(objects, 'MeshTLSAuthentication', ref.name);
+            return callerSa !== null && mtls && (mtls.spec.identityRefs || []).some((i) => i.kind === 'ServiceAccount' && i.name === callerSa);
+        })));
+    return { ok, by: servers.map((s) => `Server ${s.metadata.name} (accessPolicy ${s.spec.accessPolicy})`).join('; ') };
+}
+
+check('tracing: every hop of the request the walkthrough traces is allowed by that mesh\'s policies, down to videos-api', (ctx) => {
+    // Issue 18's question: Istio's tracing step curled /home/api/playlists, which the entry sends
+    // to videos-web, whose forwarder then calls playlists-api as videos-web; Istio's policies
+    // admit only the entry there, so the trace ended in a 403 at videos-web.
+    for (const [title, dir] of [['8. Linkerd', LINKERD], ['9. Istio', ISTIO]]) {
+        const text = section(ctx.doc, title);
+        const at = text.indexOf('**Tracing: one page, one trace.**');
+        assert.ok(at >= 0, `${title}: no tracing step`);
+        const curl = /curl [^\n]*http:\/\/servicemesh\.demo(\/\S*)/.exec(text.slice(at));
+        assert.ok(curl, `${title}: the tracing step curls no http://servicemesh.demo/... URL`);
+        const requestPath = curl[1];
+        const objects = rendering(ctx, dir);
+        const hops = requestHops(objects, 'servicemesh.demo', requestPath);
+        // "nine calls to videos-api": the traced request must reach the fan-out at all.
+        assert.ok(hops.some((h) => h.to.labels.app === 'videos-api'), `${title}: the traced request ${requestPath} never reaches videos-api, so the trace has no fan-out`);
+        const entry = generatedServices(objects)[0];
+        for (const h of hops) {
+            const caller = h.from === 'entry' ? 'the entry' : h.from.labels.app;
+            let verdict;
+            if (dir === LINKERD) {
+                // cloud-provider-kind's Envoy is outside the mesh: no identity.
+                verdict = linkerdAllows(objects, h.from === 'entry' ? null : h.from.pod.serviceAccountName, h);
+            } else {
+                const principal = h.from === 'entry' ? entry.principal : `cluster.local/ns/${m.NAMESPACE}/sa/${h.from.pod.serviceAccountName}`;
+                verdict = istioAllows(objects, principal, h);
+            }
+            assert.ok(verdict.ok, `${title}: the tracing step's request ${requestPath}: ${caller} -> ${h.to.labels.app}:${h.port} is denied by ${verdict.by}`);
+        }
+    }
+});
+
 check('the walkthrough (docs/kubernetes.md) uses the names and values the files use', (ctx) => {
     const doc = ctx.doc;
     assert.match(doc, new RegExp(`kind load docker-image --name ${ctx.kind.name}\\b`));

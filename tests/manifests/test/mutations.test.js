@@ -221,6 +221,13 @@ const MUTATIONS = [
         edit(ctx, [AMBIENT], 'HTTPRoute', 'home', (o) => { o.spec.rules[0].backendRefs = [{ name: 'videos-web-v1', port: 80, weight: 90 }, { name: 'videos-web-v2', port: 80, weight: 10 }]; })],
     ['walkthrough: switching from sidecars to ambient without deleting the sidecar overlays (Telemetry left behind)', (ctx) =>
         docReplace(ctx, 'kubectl delete -k deploy/kubernetes/overlays/istio --ignore-not-found\nkubectl delete -k deploy/kubernetes/overlays/istio-api --ignore-not-found\n', '')],
+    // Issue 18: the tracing steps' requests must pass every policy on their way to videos-api.
+    ['walkthrough: Istio\'s tracing step curls /home/api/playlists again (videos-web -> playlists-api is denied)', (ctx) =>
+        docReplace(ctx, "http://servicemesh.demo/api/playlists   # 200\nistioctl dashboard jaeger", "http://servicemesh.demo/home/api/playlists\nistioctl dashboard jaeger")],
+    ['walkthrough: Istio\'s tracing step curls the page only (no fan-out in the trace)', (ctx) =>
+        docReplace(ctx, "http://servicemesh.demo/api/playlists   # 200\nistioctl dashboard jaeger", "http://servicemesh.demo/home/   # 200\nistioctl dashboard jaeger")],
+    ['Istio: playlists-api admits videos-web only, and the tracing request comes from the entry', (ctx) =>
+        edit(ctx, [ISTIO], 'AuthorizationPolicy', 'playlists-api', (o) => { o.spec.rules[0].from[0].source.principals = [`cluster.local/ns/${m.NAMESPACE}/sa/videos-web`]; })],
 ];
 
 test('every realistic mistake makes the consistency checks fail', () => {
