@@ -292,6 +292,15 @@ cmd_up() {
         [[ $m == none ]] || meshed="the namespace is meshed ($m): kept as it is"
     fi
     step up/cloud-provider-kind "$cpk"
+    # A person reaches step 4 minutes after starting cloud-provider-kind; the script a second
+    # later, before it has installed the Gateway API CRDs the base's Gateway needs.
+    if ! ((DRY_RUN)) && [[ -z $meshed ]]; then
+        local deadline=$((SECONDS + 180))
+        until kubectl get gatewayclass cloud-provider-kind >/dev/null 2>&1; do
+            ((SECONDS < deadline)) || die "cloud-provider-kind installed no Gateway API CRDs or GatewayClass within 180 s (docker logs cloud-provider-kind)"
+            sleep 3
+        done
+    fi
     step up/catalog "$meshed"
     step up/entry "$meshed"
     ((DRY_RUN)) && return
