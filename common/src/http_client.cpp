@@ -114,9 +114,8 @@ void http_client::release() {
     --in_use_;
 }
 
-asio::awaitable<call_result>
-http_client::resolve(asio::ip::tcp::resolver::results_type& endpoints,
-                     std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<call_result> http_client::resolve(asio::ip::tcp::resolver::results_type& endpoints,
+                                                  std::chrono::steady_clock::time_point deadline) {
     const std::shared_ptr<name_lookup> names = names_;
     if (names->endpoints.empty() && !names->in_flight) {
         // One lookup for all calls: Asio runs an io_context's lookups one after another on one
@@ -237,8 +236,8 @@ asio::awaitable<call_result> http_client::exchange(std::string_view path,
     call_result result;
     result.response = parser.release();
     // Pooled with its buffers, so that the next call on it allocates none.
-    if (result.response.keep_alive() && !result.response.need_eof() &&
-        link->buffer.size() == 0 && idle_.size() < options_.max_connections) {
+    if (result.response.keep_alive() && !result.response.need_eof() && link->buffer.size() == 0 &&
+        idle_.size() < options_.max_connections) {
         stream.expires_never();
         link->idle_since = std::chrono::steady_clock::now();
         idle_.push_back(std::move(link));

@@ -105,7 +105,8 @@ private:
             }
             if (const auto unwritten = write_all(batch, stop, deadline);
                 unwritten > 0 && deadline) {
-                // stdout is stuck: exit anyway (a stop must not hang), and say so where it can be seen.
+                // stdout is stuck: exit anyway (a stop must not hang), and say so where it can be
+                // seen.
                 std::fprintf(stderr, "log lines dropped at exit: stdout did not take %zu bytes\n",
                              unwritten);
             }
@@ -141,8 +142,8 @@ private:
             }
             // A blocking write larger than the room in a pipe would wait inside write(): there
             // is room for one page at least once poll said so.
-            const std::size_t chunk = blocking ? std::min<std::size_t>(text.size(), 4096)
-                                               : text.size();
+            const std::size_t chunk =
+                blocking ? std::min<std::size_t>(text.size(), 4096) : text.size();
             const ssize_t written = ::write(STDOUT_FILENO, text.data(), chunk);
             if (written < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
                 continue;

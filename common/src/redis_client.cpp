@@ -278,8 +278,9 @@ void redis_client::watch_for_stuck_commands() {
             if (link && link->context != nullptr) {
                 redisAsyncFree(link->context); // not connected yet: no disconnect callback
             }
-        } else if (connection_ && connection_->context != nullptr && !connection_->sent_at.empty() &&
-            steady_clock::now() - connection_->sent_at.front() > options_.command_timeout) {
+        } else if (connection_ && connection_->context != nullptr &&
+                   !connection_->sent_at.empty() &&
+                   steady_clock::now() - connection_->sent_at.front() > options_.command_timeout) {
             on_connection_lost("no reply within the command timeout");
             redisAsyncFree(connection_->context); // fails what waits on this connection
         }

@@ -2,6 +2,7 @@
 
 #include "meshdemo/admin_routes.hpp"
 #include "meshdemo/async.hpp"
+#include "meshdemo/readiness_probe.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
+#include <span>
+#include <string_view>
 #include <sys/resource.h>
 
 namespace meshdemo {
@@ -192,9 +195,26 @@ void service_runtime::stop_workers() {
     }
 }
 
-int run_service(const std::string& service,
+int run_service(const std::string& service, int argc, char** argv,
                 const std::function<void(const settings_reader&, service_runtime&)>& setup) {
     const settings_reader reader;
+    const std::span<char*> arguments(argv, static_cast<std::size_t>(argc));
+    if (arguments.size() > 1) {
+        if (arguments.size() == 2 && std::string_view(arguments[1]) == "--probe") {
+            try {
+                return probe_readiness(reader.text("BIND_ADDRESS", ""),
+                                       reader.port("ADMIN_PORT", 9090))
+                           ? 0
+                           : 1;
+            } catch (const settings_error& error) {
+                std::fprintf(stderr, "%s: %s\n", service.c_str(), error.what());
+                return 2;
+            }
+        }
+        std::fprintf(stderr, "usage: %s [--probe]   (settings come from the environment)\n",
+                     service.c_str());
+        return 2;
+    }
     std::unique_ptr<service_runtime> runtime;
     try {
         start_logging(read_logging_settings(reader, service));

@@ -34,6 +34,6 @@ void set_up(const settings_reader& reader, service_runtime& runtime) {
 
 } // namespace
 
-int main() {
-    return run_service("videos-api", set_up);
+int main(int argc, char** argv) {
+    return run_service("videos-api", argc, argv, set_up);
 }

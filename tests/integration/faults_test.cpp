@@ -43,8 +43,8 @@ sockaddr_in loopback(const char* address, std::uint16_t port) {
 }
 
 double client_calls(const std::string& metrics, const std::string& outcome) {
-    return metric_value(metrics,
-                        R"(http_client_requests_total{peer="videos-api",outcome=")" + outcome + "\"}");
+    return metric_value(metrics, R"(http_client_requests_total{peer="videos-api",outcome=")" +
+                                     outcome + "\"}");
 }
 
 /** Both APIs and their databases on loopback; videos-api with the given extra settings. */
@@ -136,7 +136,8 @@ TEST(Faults, AHangingNameServerCostsOneTimeoutNotOnePerVideo) {
         << "cannot bind 127.77.0.53:53 (the test needs root)";
     const std::string dir = make_temp_dir("smdemo-dns");
     {
-        std::ofstream(dir + "/resolv.conf") << "nameserver 127.77.0.53\noptions timeout:5 attempts:2\n";
+        std::ofstream(dir + "/resolv.conf")
+            << "nameserver 127.77.0.53\noptions timeout:5 attempts:2\n";
         std::ofstream wrapper(dir + "/playlists-api");
         wrapper << "#!/bin/sh\nexec unshare --mount sh -c 'mount --bind \"$0\" /etc/resolv.conf && "
                    "exec \"$1\"' "
@@ -177,7 +178,8 @@ TEST(Faults, RedisConnectGivesUpWithinTheTimeout) {
     // Fill the accept queue (never accepted): later SYNs are dropped, connects hang.
     std::vector<std::unique_ptr<owned_fd>> fillers;
     for (int i = 0; i < 4; ++i) {
-        fillers.push_back(std::make_unique<owned_fd>(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)));
+        fillers.push_back(
+            std::make_unique<owned_fd>(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)));
         ::connect(fillers.back()->fd, reinterpret_cast<const sockaddr*>(&where), sizeof where);
     }
     std::this_thread::sleep_for(200ms);
@@ -201,10 +203,9 @@ TEST(Faults, RedisConnectGivesUpWithinTheTimeout) {
 // One budget for all video calls of a request: slow calls are cut off when it runs out, their
 // videos left out and counted, and the answer arrives before videos-web would give up.
 TEST(Faults, TheRequestBudgetCutsOffSlowCalls) {
-    catalog_apis apis({{"LATENCY_MS", "3000"}},
-                      {{"VIDEOS_API_TIMEOUT_MS", "10000"},
-                       {"REQUEST_BUDGET_MS", "500"},
-                       {"FANOUT_LIMIT", "2"}});
+    catalog_apis apis(
+        {{"LATENCY_MS", "3000"}},
+        {{"VIDEOS_API_TIMEOUT_MS", "10000"}, {"REQUEST_BUDGET_MS", "500"}, {"FANOUT_LIMIT", "2"}});
     const auto started = std::chrono::steady_clock::now();
     const answer got = http_get(apis.playlists.port(), "/", {}, http::verb::get, 10s);
     const auto took = std::chrono::steady_clock::now() - started;
@@ -287,6 +288,6 @@ TEST(Faults, PlaylistsApiStaysReadyWithoutVideosApi) {
     EXPECT_EQ(got.status, 200u);
     EXPECT_EQ(got.header("x-videos-omitted"), "9");
     db.stop();
-    EXPECT_TRUE(eventually(
-        [&] { return http_get(playlists.admin_port(), "/readyz").status == 503; }, 5s));
+    EXPECT_TRUE(
+        eventually([&] { return http_get(playlists.admin_port(), "/readyz").status == 503; }, 5s));
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <regex>
 #include <sstream>
 
@@ -215,6 +216,25 @@ TEST(Observability, ProbesLiveOnTheAdminPortOnly) {
     // On the main port these are just video ids that do not exist.
     EXPECT_EQ(http_get(api.port(), "/healthz").status, 404u);
     EXPECT_EQ(http_get(api.port(), "/metrics").status, 404u);
+}
+
+// The health check of an image without a shell: the executable asks its own /readyz.
+TEST(Observability, TheProbeFlagSaysWhetherTheRunningServiceIsReady) {
+    seeded_redis db("videos-db");
+    service api(videos_api_binary(),
+                {{"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", std::to_string(db.port())}});
+    const auto probe = [&](std::uint16_t admin_port) {
+        const std::string dir = make_temp_dir("probe");
+        child_process process({videos_api_binary(), "--probe"},
+                              {{"ADMIN_PORT", std::to_string(admin_port)}}, dir + "/log");
+        const auto code = process.wait_exit(5s);
+        std::filesystem::remove_all(dir);
+        return code.value_or(-1);
+    };
+    EXPECT_EQ(probe(api.admin_port()), 0);
+    EXPECT_EQ(probe(free_port()), 1); // nothing listens there
+    db.stop();
+    EXPECT_TRUE(eventually([&] { return probe(api.admin_port()) == 1; }, 5s)); // not ready
 }
 
 TEST(Observability, CallsToVideosApiReuseAFewKeepAliveConnections) {

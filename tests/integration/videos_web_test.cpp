@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace harness;
 namespace fs = std::filesystem;
@@ -150,13 +151,28 @@ TEST(VideosWeb, NotReadyFromSigtermOnWhileStillServing) {
                                       {"SHUTDOWN_DELAY_MS", "2000"}});
     ASSERT_EQ(http_get(web.admin_port(), "/readyz").status, 200u);
     web.process().send(SIGTERM);
-    EXPECT_TRUE(eventually(
-        [&] { return http_get(web.admin_port(), "/readyz").status == 503; }, 1s));
+    EXPECT_TRUE(
+        eventually([&] { return http_get(web.admin_port(), "/readyz").status == 503; }, 1s));
     EXPECT_NE(http_get(web.admin_port(), "/readyz").body.find("shutting down"), std::string::npos);
     EXPECT_EQ(http_get(web.port(), "/").status, 200u);
     const auto code = web.process().wait_exit(10s);
     ASSERT_TRUE(code);
     EXPECT_EQ(*code, 0);
+}
+
+TEST(VideosWeb, ASlowPlaylistsApiGives504) {
+    site_fixture site;
+    recording_server playlists([](const auto&) {
+        std::this_thread::sleep_for(1s);
+        return std::pair{200u, std::string("[]")};
+    });
+    service web(videos_web_binary(),
+                {{"WEB_ROOT", site.web_root()},
+                 {"PLAYLISTS_API_URL", "http://127.0.0.1:" + std::to_string(playlists.port())},
+                 {"PLAYLISTS_API_TIMEOUT_MS", "300"}});
+    const answer got = http_get(web.port(), "/api/playlists");
+    EXPECT_EQ(got.status, 504u);
+    EXPECT_NE(got.body.find("in time"), std::string::npos) << got.body;
 }
 
 TEST(VideosWeb, PlaylistsApiDownGives502) {
@@ -195,12 +211,14 @@ TEST(VideosWeb, MissingWebRootStopsStartUp) {
 TEST(VideosWeb, AnUnreadableFileStopsStartUp) {
     site_fixture site;
     std::ofstream(site.web_root() + "/private.css") << "body{}";
-    fs::permissions(site.root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                   fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(site.root, fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
     fs::permissions(site.web_root() + "/private.css", fs::perms::owner_write);
     child_process process({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                            videos_web_binary()},
-                          {{"WEB_ROOT", site.web_root()}, {"PORT", std::to_string(free_port())},
+                          {{"WEB_ROOT", site.web_root()},
+                           {"PORT", std::to_string(free_port())},
                            {"ADMIN_PORT", std::to_string(free_port())}},
                           site.root + "/log");
     const auto code = process.wait_exit(5s);

@@ -81,10 +81,11 @@ MUTANTS = [
      "    }\n"
      "    if (read_error) {\n        co_return failed(read_error,"),
     ("idle connections reused without the close check", "common/src/http_client.cpp",
-     "&& still_open(link->stream.socket())", ""),
+     "&& still_open(link->stream.socket())", "&& (still_open(link->stream.socket()) || true)"),
     ("the name lookup outside the deadline", "common/src/http_client.cpp",
      "    if (names->in_flight) {\n        asio::steady_timer wake(io_, deadline);",
-     "    if (names->in_flight) {\n        asio::steady_timer wake(io_, asio::steady_timer::time_point::max());"),
+     "    if (names->in_flight) {\n"
+     "        asio::steady_timer wake(io_, deadline + std::chrono::hours(24));"),
     ("no Redis connect timeout", "common/src/redis_client.cpp",
      "if (attempt_pending_ && steady_clock::now() - attempt_started_ > options_.command_timeout) {",
      "if (false) {"),
@@ -108,7 +109,7 @@ MUTANTS = [
     ("--probe says ready whatever the answer", "common/src/readiness_probe.cpp",
      'return !ec && got.substr(0, 7) == "HTTP/1." && got.substr(8) == " 200";', "return true;"),
     ("the log writer waits for stdout forever at exit", "common/src/logging.cpp",
-     "if (!deadline && stop.stop_requested()) {", "if (false) {"),
+     "deadline = now + last_write_limit;", "deadline = now + std::chrono::hours(24);"),
 ]
 
 

@@ -88,9 +88,14 @@ TEST(Settings, NumbersMustBeWhollyNumeric) {
 }
 
 TEST(Settings, RatesArePlainDecimals) {
-    const auto reader = reader_of({{"BLANK", " 0.5"}, {"TRAILING", "0.5 "}, {"HEX", "0x1p-1"},
-                                   {"EXPONENT", "5e-1"}, {"INF", "inf"}, {"GOOD", "0.5"},
-                                   {"DOT", ".25"}, {"ONE", "1"}});
+    const auto reader = reader_of({{"BLANK", " 0.5"},
+                                   {"TRAILING", "0.5 "},
+                                   {"HEX", "0x1p-1"},
+                                   {"EXPONENT", "5e-1"},
+                                   {"INF", "inf"},
+                                   {"GOOD", "0.5"},
+                                   {"DOT", ".25"},
+                                   {"ONE", "1"}});
     for (const char* name : {"BLANK", "TRAILING", "HEX", "EXPONENT", "INF"}) {
         EXPECT_THROW(reader.number(name, 0, 0, 1), settings_error) << name;
     }

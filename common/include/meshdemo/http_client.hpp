@@ -31,7 +31,7 @@ struct call_result {
 
 /** How an http_client may use its peer. */
 struct http_client_options {
-    std::size_t max_connections = 64;           ///< calls in flight at once; more wait
+    std::size_t max_connections = 64;               ///< calls in flight at once; more wait
     std::size_t max_answer_bytes = 8 * 1024 * 1024; ///< a larger answer body fails the call
     /** A connection idle longer than this is closed, not reused: shorter than the servers'
      * IDLE_TIMEOUT_MS, so that the peer never closes a connection we are about to use. */

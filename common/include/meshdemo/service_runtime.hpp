@@ -104,8 +104,10 @@ private:
  * Runs a service's main(): reads the shared settings, starts logging, lets setup read the
  * service's own settings and build its handlers, then runs. A bad setting or a port that cannot
  * be bound ends the process at start-up with one line on stderr and a non-zero exit code.
+ * With the one argument --probe it runs nothing but asks the running service's /readyz (on
+ * ADMIN_PORT) and exits 0 when it is ready, 1 otherwise: the health check of a shell-less image.
  */
-int run_service(const std::string& service,
+int run_service(const std::string& service, int argc, char** argv,
                 const std::function<void(const settings_reader&, service_runtime&)>& setup);
 
 } // namespace meshdemo

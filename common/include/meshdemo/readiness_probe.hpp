@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace meshdemo {
+
+/**
+ * The service's own health check, for images without a shell or curl (`videos-api --probe`):
+ * asks the admin port's /readyz on this host and says whether it answered 200. Blocking, with a
+ * two-second limit: it runs in a process of its own, never on an event loop.
+ */
+bool probe_readiness(const std::string& bind_address, std::uint16_t admin_port);
+
+} // namespace meshdemo
