@@ -1,5 +1,9 @@
 # The three services' images from one file: the C++ is compiled once, in the shared `build` stage,
-# and each service's target copies its one executable onto a slim runtime base.
+# and each service's image is its executable with exactly the shared libraries it links, on an
+# empty base (about 8 MB each instead of 80 MB on debian:bookworm-slim). With no shell inside,
+# the health check is the executable itself (`/app/bin/<service> --probe`); to look around in a
+# running container use an ephemeral debug container (`kubectl debug -it POD --image=busybox
+# --target=<container>`, or `docker run --pid=container:ID --net=container:ID -it busybox`).
 #
 #   docker build --target videos-api    -t servicemesh/videos-api:1.0.0 .
 #   docker build --target playlists-api -t servicemesh/playlists-api:1.0.0 .
@@ -24,30 +28,35 @@ COPY CMakeLists.txt CMakePresets.json ./
 COPY common/ common/
 COPY services/ services/
 RUN cmake --preset release -DMESHDEMO_BUILD_TESTS=OFF \
-    && cmake --build build/release --parallel "$(nproc)" \
-    && mkdir -p /out \
-    && for service in videos-api playlists-api videos-web; do \
-           strip --strip-unneeded -o "/out/$service" "build/release/services/$service/$service"; \
-       done
+    && cmake --build build/release --parallel "$(nproc)"
 
-# ---- runtime: the shared libraries the executables link (ldd: spdlog, fmt, hiredis, simdjson; libstdc++,
-# libgcc and libc are in the base already), a numeric non-root user, nothing else
-FROM debian:bookworm-slim AS runtime
+# ---- rootfs: for each service, a root file system holding only what its executable needs: the
+# stripped executable, the exact shared libraries and loader it links (as ldd lists them, at the
+# same paths), name-service configuration, and nothing else: no shell, no package manager.
+# glibc 2.36 has its "files" and "dns" name services built in, so names resolve as before.
+FROM build AS rootfs
+RUN for service in videos-api playlists-api videos-web; do \
+        root="/rootfs/$service"; \
+        mkdir -p "$root/app/bin" "$root/etc" "$root/tmp"; \
+        strip --strip-unneeded -o "$root/app/bin/$service" "build/release/services/$service/$service"; \
+        for library in $(ldd "$root/app/bin/$service" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do \
+            cp --parents --dereference "$library" "$root"; \
+        done; \
+        printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"; \
+        printf 'root:x:0:0:root:/:/sbin/nologin\napp:x:10001:10001:app:/app:/sbin/nologin\n' >"$root/etc/passwd"; \
+        printf 'root:x:0:\napp:x:10001:\n' >"$root/etc/group"; \
+        chmod 1777 "$root/tmp"; \
+    done
 
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libhiredis0.14 libsimdjson14 libspdlog1.10 libfmt9 \
-    && apt-get clean \
-    && rm -rf /var/lib/apt/lists/*
-
+# ---- runtime: what every service image shares on top of its root file system
+FROM scratch AS runtime
 ARG VERSION=1.0.0
 ARG SOURCE_URL=https://github.com/servicemesh/servicemesh-demo
 LABEL org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.vendor="servicemesh demo" \
-      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
-
+      org.opencontainers.image.vendor="servicemesh demo"
 WORKDIR /app
-# 10001, not 1337 (Istio's proxy user); no passwd entry is needed for a numeric user.
+# 10001, not 1337 (Istio's proxy user).
 USER 10001:10001
 # 9090 is every service's admin port: /healthz, /readyz, /metrics.
 EXPOSE 9090
@@ -56,7 +65,7 @@ EXPOSE 9090
 FROM runtime AS videos-api
 LABEL org.opencontainers.image.title="videos-api" \
       org.opencontainers.image.description="Video catalog service-mesh demo: serves one video's JSON by id from Redis"
-COPY --from=build /out/videos-api /app/bin/videos-api
+COPY --from=rootfs /rootfs/videos-api/ /
 EXPOSE 10010
 ENTRYPOINT ["/app/bin/videos-api"]
 
@@ -64,7 +73,7 @@ ENTRYPOINT ["/app/bin/videos-api"]
 FROM runtime AS playlists-api
 LABEL org.opencontainers.image.title="playlists-api" \
       org.opencontainers.image.description="Video catalog service-mesh demo: playlists from Redis joined with their videos from videos-api"
-COPY --from=build /out/playlists-api /app/bin/playlists-api
+COPY --from=rootfs /rootfs/playlists-api/ /
 EXPOSE 10010
 ENTRYPOINT ["/app/bin/playlists-api"]
 
@@ -72,7 +81,7 @@ ENTRYPOINT ["/app/bin/playlists-api"]
 FROM runtime AS videos-web
 LABEL org.opencontainers.image.title="videos-web" \
       org.opencontainers.image.description="Video catalog service-mesh demo: the catalog page, with /api/playlists forwarded to playlists-api"
-COPY --from=build /out/videos-web /app/bin/videos-web
+COPY --from=rootfs /rootfs/videos-web/ /
 COPY web/ /app/web/
 ENV WEB_ROOT=/app/web
 EXPOSE 8080

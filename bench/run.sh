@@ -683,6 +683,11 @@ run_profile() {
 }
 [ "$profiler" = none ] || run_profile
 
+# Start-up: process start to the first 200 from /readyz, each service on its own.
+say "start-up times"
+python3 "$bench_dir/startup.py" "$run_dir/bin" "${redis_port[playlists-db]}" \
+    "${redis_port[videos-db]}" >"$run_dir/startup.md"
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$((SECONDS - start_seconds))
 
@@ -1004,6 +1009,12 @@ $(threads_table)
 ## Cost growth: one playlist of N synthetic videos (playlists-api GET /, FANOUT_LIMIT=${FANOUT_LIMIT:-32})
 
 $(growth_table)
+
+## Start-up: process start to the first 200 from /readyz
+
+Each service started 20 times alone (Redis already up; bench/startup.py polls /readyz every ms).
+
+$(cat "$run_dir/startup.md")
 
 ## Profile: what dominates playlists-api
 

@@ -17,7 +17,7 @@ run_packages=(g++ cmake make pkg-config libboost1.81-dev libhiredis-dev nlohmann
 # on Debian 12's CNI network backend only with it (not even recommended by podman).
 test_packages=(clang libclang-rt-14-dev chromium nginx-light wrk python3
                podman runc catatonit golang-github-containernetworking-plugin-dnsname
-               debootstrap podman-compose procps iproute2 busybox util-linux)
+               debootstrap podman-compose procps iproute2 busybox util-linux shellcheck)
 
 # What the scripts and tests call, as "command" or "/absolute/path", with the package that has it.
 run_tools=(g++:g++ cmake:cmake make:make pkg-config:pkg-config redis-server:redis-server
@@ -26,7 +26,8 @@ test_tools=(clang++:clang chromium:chromium nginx:nginx-light wrk:wrk python3:py
             podman:podman runc:runc podman-compose:podman-compose debootstrap:debootstrap
             /usr/libexec/podman/catatonit:catatonit /usr/lib/cni/bridge:containernetworking-plugins
             /usr/lib/cni/dnsname:golang-github-containernetworking-plugin-dnsname
-            ps:procps ip:iproute2 busybox:busybox unshare:util-linux node:nodejs npm:npm)
+            ps:procps ip:iproute2 busybox:busybox unshare:util-linux shellcheck:shellcheck
+            node:nodejs npm:npm)
 
 # Node.js 20 or newer: the test runner's options (--test-concurrency) and the test packages need
 # it. Where the machine's is older (Debian 12's own nodejs is 18), Node.js 20 comes from the npm

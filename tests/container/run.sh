@@ -22,13 +22,17 @@ cache_dir=${CONTAINER_TEST_CACHE:-/var/cache/servicemesh-demo-test}
 log_dir=$cache_dir/last-run
 version=1.0.0
 services=(videos-api playlists-api videos-web)
+# What podman reports as an image's size (MB = 1,000,000 bytes), for each service image.
+max_image_bytes=12000000
 debian_image=docker.io/library/debian:bookworm-slim
 redis_image=docker.io/library/redis:7-alpine
+prometheus_image=docker.io/prom/prometheus:v2.53.0
 standin_label=io.servicemesh-demo.test-standin
 project=smdemo-test-$$
 export WEB_PORT=${WEB_PORT:-80}
 export PLAYLISTS_API_PORT=${PLAYLISTS_API_PORT:-81}
 export VIDEOS_API_PORT=${VIDEOS_API_PORT:-82}
+export PROMETHEUS_PORT=${PROMETHEUS_PORT:-9099}
 wait_seconds=${WAIT_SECONDS:-90}
 # The compose file reads these from the shell: the checks expect the defaults unless said otherwise.
 unset FLAKY FLAKY_RATE FLAKY_STATUS FLAKY_MODE FLAKY_SEED LATENCY_MS LATENCY_JITTER_MS ENVIRONMENT \
@@ -98,7 +102,8 @@ logged() {
     fi
 }
 
-compose() { (cd "$repo" && podman-compose -p "$project" -f docker-compose.yaml "$@"); }
+compose_files=(-f docker-compose.yaml)
+compose() { (cd "$repo" && podman-compose -p "$project" "${compose_files[@]}" "$@"); }
 
 # podman-compose 1.0.3 goes on (and exits 0) when podman cannot create or start a container:
 # find each podman command that failed in its log and print it with podman's error.
@@ -117,6 +122,15 @@ compose_up() {
         printf '%s\n' "$errors" >&2
         fail "podman-compose could not create or start every container (see $log_dir/$name.log)"
     fi
+}
+
+# The healthcheck test compose declares for SERVICE, one element per line (CMD, then the argv).
+healthcheck_command() {
+    python3 -c '
+import sys, yaml
+test = yaml.safe_load(open(sys.argv[1]))["services"][sys.argv[2]]["healthcheck"]["test"]
+print("\n".join(test if isinstance(test, list) else ["CMD-SHELL", test]))
+' "$repo/docker-compose.yaml" "$1"
 }
 
 project_containers() {
@@ -257,7 +271,7 @@ EOF
 phase_check_ports() {
     begin_phase "check host ports"
     local port variable
-    for variable in WEB_PORT PLAYLISTS_API_PORT VIDEOS_API_PORT; do
+    for variable in WEB_PORT PLAYLISTS_API_PORT VIDEOS_API_PORT PROMETHEUS_PORT; do
         port=${!variable}
         if ! python3 - "$port" <<'EOF'; then
 import socket, sys
@@ -297,22 +311,29 @@ phase_base_images() {
         log "$debian_image imported from the debootstrapped rootfs"
     fi
 
-    local standin
-    if podman image exists "$redis_image"; then
-        standin=$(podman image inspect --format "{{index .Labels \"$standin_label\"}}" "$redis_image")
+    ensure_image_or_standin "$redis_image" redis-standin.Containerfile "Debian's redis-server"
+    ensure_image_or_standin "$prometheus_image" prometheus-standin.Containerfile "Debian's prometheus"
+    end_phase
+}
+
+# IMAGE CONTAINERFILE WHAT: uses IMAGE if podman has it; otherwise, with no registry to pull
+# from, builds a clearly labelled TEST-ONLY stand-in under that name from a Containerfile here.
+ensure_image_or_standin() {
+    local image=$1 containerfile=$2 what=$3 standin
+    if podman image exists "$image"; then
+        standin=$(podman image inspect --format "{{index .Labels \"$standin_label\"}}" "$image")
         if [[ $standin == true ]]; then
-            log "NOTE: $redis_image in podman's store is the TEST-ONLY stand-in built by an earlier run" \
-                "(Debian's redis-server, tests/container/redis-standin.Containerfile), not the official image"
+            log "NOTE: $image in podman's store is the TEST-ONLY stand-in built by an earlier run" \
+                "($what, tests/container/$containerfile), not the official image"
         else
-            log "$redis_image: present in podman's store, used as it is"
+            log "$image: present in podman's store, used as it is"
         fi
     else
-        log "NOTE: $redis_image is absent and no registry can be reached: building a TEST-ONLY stand-in"
-        log "      from Debian's redis-server (tests/container/redis-standin.Containerfile). It is not the official image."
-        logged redis-standin-build podman build --network=host \
-            -f "$repo/tests/container/redis-standin.Containerfile" -t "$redis_image" "$repo/tests/container"
+        log "NOTE: $image is absent and no registry can be reached: building a TEST-ONLY stand-in"
+        log "      from $what (tests/container/$containerfile). It is not the official image."
+        logged "standin-${containerfile%%.*}" podman build --network=host \
+            -f "$repo/tests/container/$containerfile" -t "$image" "$repo/tests/container"
     fi
-    end_phase
 }
 
 phase_build() {
@@ -324,11 +345,21 @@ phase_build() {
             --target "$service" -t "servicemesh/$service:$version" .)
         end_phase
     done
+    local bytes too_large=()
     for service in "${services[@]}"; do
-        image_sizes+=("servicemesh/$service:$version $(podman image inspect --format '{{.Size}}' \
-            "servicemesh/$service:$version" | awk '{ printf "%.1f MB", $1 / 1000000 }')")
+        bytes=$(podman image inspect --format '{{.Size}}' "servicemesh/$service:$version")
+        image_sizes+=("servicemesh/$service:$version $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1000000 }')")
+        ((bytes <= max_image_bytes)) || too_large+=("servicemesh/$service:$version")
     done
     print_sizes
+    [[ ${#too_large[@]} -eq 0 ]] ||
+        fail "larger than $((max_image_bytes / 1000000)) MB: ${too_large[*]} (each image is its executable and the libraries it links)"
+    for service in "${services[@]}"; do
+        # Nothing but the executable and its libraries: not even a shell.
+        if podman run --rm --entrypoint /bin/sh "servicemesh/$service:$version" -c true >/dev/null 2>&1; then
+            fail "servicemesh/$service:$version holds a shell"
+        fi
+    done
     for service in "${services[@]}"; do
         local user
         user=$(podman image inspect --format '{{.Config.User}}' "servicemesh/$service:$version")
@@ -381,14 +412,23 @@ phase_checks() {
     [[ $status == 404 ]] || fail "GET :$VIDEOS_API_PORT/NoSuchVideo answered $status, expected 404"
     log "ok  :$VIDEOS_API_PORT/$known_video (videos-api) returns the video; an unknown id is 404"
 
-    # The healthchecks compose declares, run by hand (nothing runs them on a machine without systemd).
+    # The healthchecks compose declares, run by hand (nothing runs them on a machine without
+    # systemd). The services' are exec form (their images hold no shell), which podman-compose
+    # 1.0.3 wraps in /bin/sh -c anyway: run exactly the declared command in the container.
     local service id
+    local -a check
     for service in videos-db playlists-db "${services[@]}"; do
         id=$(service_container "$service")
         [[ -n $id ]] || fail "no container for $service"
-        podman healthcheck run "$id" >/dev/null 2>&1 || fail "the healthcheck of $service fails"
+        mapfile -t check < <(healthcheck_command "$service")
+        if [[ ${check[0]} == CMD ]]; then
+            podman exec "$id" "${check[@]:1}" >/dev/null 2>&1 ||
+                fail "the healthcheck of $service (${check[*]:1}) fails"
+        else
+            podman healthcheck run "$id" >/dev/null 2>&1 || fail "the healthcheck of $service fails"
+        fi
     done
-    log "ok  the healthchecks of all five containers pass"
+    log "ok  the healthchecks of all five containers pass (the services' own --probe among them)"
     end_phase
 }
 
@@ -461,6 +501,41 @@ phase_flaky() {
     end_phase
 }
 
+prometheus_scrapes_all() {
+    [[ $(http_get "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets") == 200 ]] &&
+        python3 -c '
+import json, sys
+targets = json.load(open(sys.argv[1]))["data"]["activeTargets"]
+up = sorted(t["labels"]["instance"] for t in targets if t["health"] == "up")
+sys.exit(0 if up == ["playlists-api:9090", "videos-api:9090", "videos-web:9090"] else 1)
+' "$work_dir/body"
+}
+
+prometheus_value() {
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["data"]["result"]; print(r[0]["value"][1] if r else 0)' \
+        "$work_dir/body"
+}
+
+# At least one catalog's nine calls to videos-api, as Prometheus scraped them from playlists-api.
+prometheus_has_calls() {
+    [[ $(http_get "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" -G \
+        --data-urlencode 'query=sum(http_client_requests_total{outcome="ok"})') == 200 ]] &&
+        awk -v v="$(prometheus_value)" 'BEGIN { exit !(v >= 9) }'
+}
+
+phase_metrics() {
+    begin_phase "metrics overlay: Prometheus scrapes all three services"
+    remove_stack
+    compose_files=(-f docker-compose.yaml -f docker-compose.metrics.yaml)
+    compose_up compose-up-metrics
+    wait_until "$wait_seconds" "Prometheus on :$PROMETHEUS_PORT reporting videos-web, playlists-api and videos-api up" prometheus_scrapes_all
+    log "ok  Prometheus (:$PROMETHEUS_PORT) scrapes videos-web, playlists-api and videos-api: all up"
+    [[ $(http_get "http://127.0.0.1:$WEB_PORT/api/playlists") == 200 ]] || fail "no catalog with the metrics overlay"
+    wait_until 30 "Prometheus having scraped playlists-api's calls to videos-api" prometheus_has_calls
+    log "ok  Prometheus: sum(http_client_requests_total{outcome=\"ok\"}) = $(prometheus_value) after one catalog"
+    end_phase
+}
+
 phase_down() {
     begin_phase "compose down, nothing left"
     remove_stack
@@ -492,6 +567,7 @@ main() {
     phase_checks
     phase_restart_db
     phase_flaky
+    phase_metrics
     phase_down
     log "all checks passed in $((SECONDS - start))s"
 }
