@@ -15,7 +15,9 @@
 # `check`, which asserts the walkthrough's claims against the live cluster.
 #
 # Needs docker (with compose), kind, kubectl and curl; never sudo (the hosts-file line is
-# printed, not written: check sends Host: servicemesh.demo itself).
+# printed, not written: check sends Host: servicemesh.demo itself). Runs on bash 3.2 (macOS's
+# /bin/bash) as well as newer; without coreutils' `timeout` (stock macOS) the steps simply run
+# unbounded (STEP_TIMEOUT_S applies only where `timeout` exists).
 set -euo pipefail
 
 # The versions docs/kubernetes.md names (a manifest test compares them with the doc and with
@@ -52,7 +54,8 @@ usage: scripts/kind-demo.sh [--dry-run] up | mesh linkerd|istio|istio-ambient | 
   mesh    install that mesh ($LINKERD_VERSION = Linkerd 2.20, Istio $ISTIO_VERSION, Gateway API
           $GATEWAY_API_VERSION experimental CRDs) and apply its overlay; one mesh per cluster
   check   assert the walkthrough's claims on the live cluster (the mesh it finds, or none)
-  down    delete the cluster and the cloud-provider-kind container this script started
+  down    stop the container cloud-provider-kind (it then removes its Envoy containers), delete
+          the cluster and any Envoy container of it left behind, remove cloud-provider-kind
   --dry-run  print the steps (the doc's command blocks) and checks; run and change nothing
 EOF
 }
@@ -85,6 +88,12 @@ EOF
 docker run -d --name cloud-provider-kind --restart unless-stopped --network host \
   -v /var/run/docker.sock:/var/run/docker.sock \
   registry.k8s.io/cloud-provider-kind/cloud-controller-manager:v0.11.1
+EOF
+        ;;
+    up/gatewayclass)
+        cat <<'EOF'
+for i in $(seq 60); do kubectl get gatewayclass cloud-provider-kind >/dev/null 2>&1 && break; sleep 3; done
+kubectl get gatewayclass cloud-provider-kind   # fails if cloud-provider-kind made none within 3 minutes: docker logs cloud-provider-kind
 EOF
         ;;
     up/catalog)
@@ -167,6 +176,7 @@ EOF
 istioctl install -f deploy/kubernetes/istio/istio-ambient.yaml -y
 kubectl -n istio-system rollout status ds/ztunnel --timeout=180s
 kubectl -n istio-system rollout status ds/istio-cni-node --timeout=180s
+kubectl apply -f /tmp/istio-1.30.3/samples/addons/prometheus.yaml   # the Prometheus of docs/metrics.md
 EOF
         ;;
     istio-ambient/mesh)
@@ -177,9 +187,20 @@ kubectl -n servicemesh-demo rollout status deploy --timeout=180s
 kubectl -n servicemesh-demo wait --for=condition=Programmed gateways.gateway.networking.k8s.io/servicemesh gateways.gateway.networking.k8s.io/waypoint --timeout=180s
 EOF
         ;;
+    down/stop-cloud-provider-kind)
+        cat <<'EOF'
+docker stop --time 60 cloud-provider-kind   # SIGTERM: it deletes its Envoy containers, then exits
+EOF
+        ;;
     down/cluster)
         cat <<'EOF'
 kind delete cluster --name servicemesh
+for c in $(docker ps -aq --filter label=io.x-k8s.cloud-provider-kind.cluster=servicemesh); do docker rm -f "$c"; done
+EOF
+        ;;
+    down/remove-cloud-provider-kind)
+        cat <<'EOF'
+docker rm cloud-provider-kind
 EOF
         ;;
     *) die "internal: no step $1" ;;
@@ -206,9 +227,10 @@ step() {
     text=$(step_text "$name")
     # From the repository root, as the doc's commands are written; bounded so that a hung
     # download or controller names its step instead of holding a CI runner for hours.
+    # ${bounded[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS: 3.2).
     local -a bounded=()
     if command -v timeout >/dev/null; then bounded=(timeout "$STEP_TIMEOUT_S"); fi
-    if ! (cd "$ROOT" && "${bounded[@]}" bash -euo pipefail -c "$text"); then
+    if ! (cd "$ROOT" && ${bounded[@]+"${bounded[@]}"} bash -euo pipefail -c "$text"); then
         die "step $name failed (docs/kubernetes.md, the block marked '$name'); see the output above"
     fi
 }
@@ -253,10 +275,18 @@ namespace_mesh() {
 }
 
 # Where the entry answers from this machine: cloud-provider-kind's Gateway address without a
-# mesh and with Linkerd; 127.0.0.1:80 (kind's port mapping to node port 30080) with Istio.
+# mesh and with Linkerd; 127.0.0.1:80 (kind's port mapping to node port 30080) with Istio; with
+# the istio-api overlay (applied by hand, docs/kubernetes.md step 9: no Gateway API Gateway, no
+# node port) the address cloud-provider-kind gives the LoadBalancer istio-ingressgateway.
 entry_address() {
     case "$(namespace_mesh)" in
-    istio | istio-ambient) echo 127.0.0.1 ;;
+    istio | istio-ambient)
+        if kubectl -n "$NS" get gateways.gateway.networking.k8s.io servicemesh >/dev/null 2>&1; then
+            echo 127.0.0.1
+        else
+            kubectl -n istio-system get svc istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null || true
+        fi
+        ;;
     *) kubectl -n "$NS" get gateways.gateway.networking.k8s.io servicemesh -o jsonpath='{.status.addresses[0].value}' ;;
     esac
 }
@@ -292,15 +322,9 @@ cmd_up() {
         [[ $m == none ]] || meshed="the namespace is meshed ($m): kept as it is"
     fi
     step up/cloud-provider-kind "$cpk"
-    # A person reaches step 4 minutes after starting cloud-provider-kind; the script a second
-    # later, before it has installed the Gateway API CRDs the base's Gateway needs.
-    if ! ((DRY_RUN)) && [[ -z $meshed ]]; then
-        local deadline=$((SECONDS + 180))
-        until kubectl get gatewayclass cloud-provider-kind >/dev/null 2>&1; do
-            ((SECONDS < deadline)) || die "cloud-provider-kind installed no Gateway API CRDs or GatewayClass within 180 s (docker logs cloud-provider-kind)"
-            sleep 3
-        done
-    fi
+    # The base's Gateway needs the Gateway API CRDs and the GatewayClass cloud-provider-kind
+    # creates a few seconds after it starts (docs/kubernetes.md, step 4).
+    step up/gatewayclass "$meshed"
     step up/catalog "$meshed"
     step up/entry "$meshed"
     ((DRY_RUN)) && return
@@ -366,11 +390,22 @@ cmd_mesh() {
 
 cmd_down() {
     need kind docker
+    local container="" running=""
+    if ! ((DRY_RUN)); then
+        docker ps -a --format '{{.Names}}' | grep -qx cloud-provider-kind ||
+            container="no container cloud-provider-kind (one started by hand: Ctrl-C it, which cleans up the same way)"
+        docker ps --format '{{.Names}}' | grep -qx cloud-provider-kind ||
+            running=${container:-"the container cloud-provider-kind is stopped"}
+    fi
+    # Stopped (SIGTERM) before the cluster goes: cloud-provider-kind v0.11.1 removes its Envoy
+    # containers when it exits gracefully; docker rm -f (SIGKILL) would leave them running.
+    step down/stop-cloud-provider-kind "$running"
     step down/cluster
+    step down/remove-cloud-provider-kind "$container"
     ((DRY_RUN)) && return
-    if docker ps -a --format '{{.Names}}' | grep -qx cloud-provider-kind; then
-        docker rm -f cloud-provider-kind >/dev/null
-        say "removed the container cloud-provider-kind"
+    if grep -q "[[:space:]]$HOST\$" /etc/hosts 2>/dev/null; then
+        echo "/etc/hosts still names $HOST; remove the line (docs/kubernetes.md, step 5):"
+        echo "  sudo sed -i.bak '/[[:space:]]servicemesh\.demo\$/d' /etc/hosts"
     fi
 }
 
@@ -434,7 +469,9 @@ sample_flaky() {
 # Plaintext from a pod outside the mesh (namespace default) to videos-api: STRICT mTLS refuses it.
 plaintext_refused() {
     local out
-    out=$(timeout 180 kubectl run "mtls-check-$$" -n default --rm -i --restart=Never --image=redis:7-alpine \
+    local -a bounded=()
+    if command -v timeout >/dev/null; then bounded=(timeout 180); fi
+    out=$(${bounded[@]+"${bounded[@]}"} kubectl run "mtls-check-$$" -n default --rm -i --restart=Never --image=redis:7-alpine \
         --pod-running-timeout=120s -- timeout 5 wget -q -O- "http://videos-api.$NS:10010/jM36M39MA3I" 2>&1) || true
     if [[ $out == *'"title"'* ]]; then
         fail "plaintext from outside the mesh reached videos-api (STRICT mTLS should refuse it): $out"

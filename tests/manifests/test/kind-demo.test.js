@@ -35,11 +35,11 @@ test('--dry-run of every subcommand exits 0, prints its steps and runs nothing',
     // The stand-ins for docker, kind, kubectl, curl, linkerd, istioctl, sudo... were never called.
     assert.equal(stubs.calls(), '', 'a dry run called a tool');
     const names = (args) => dryRuns.find((r) => r.args.join(' ') === args).steps.map((s) => s.name);
-    assert.deepEqual(names('up'), ['up/cluster', 'up/images', 'up/cloud-provider-kind', 'up/catalog', 'up/entry']);
+    assert.deepEqual(names('up'), ['up/cluster', 'up/images', 'up/cloud-provider-kind', 'up/gatewayclass', 'up/catalog', 'up/entry']);
     assert.deepEqual(names('mesh linkerd'), ['mesh/gateway-api-crds', 'linkerd/install', 'linkerd/mesh', 'linkerd/overlay']);
     assert.deepEqual(names('mesh istio'), ['mesh/gateway-api-crds', 'istio/download', 'istio/install', 'istio/mesh']);
     assert.deepEqual(names('mesh istio-ambient'), ['mesh/gateway-api-crds', 'istio/download', 'istio-ambient/leave-istio', 'istio-ambient/install', 'istio-ambient/mesh']);
-    assert.deepEqual(names('down'), ['down/cluster']);
+    assert.deepEqual(names('down'), ['down/stop-cloud-provider-kind', 'down/cluster', 'down/remove-cloud-provider-kind']);
 });
 
 test('argument errors: usage on stderr, exit 2, nothing run', () => {
@@ -56,7 +56,7 @@ test('argument errors: usage on stderr, exit 2, nothing run', () => {
 
 test('doc and script say the same: every step is a marked block of docs/kubernetes.md, character for character', () => {
     assert.deepEqual(k.sameSteps(doc, printed), []);
-    // The doc's markers mark what they should: 17 blocks, the setup ones.
+    // The doc's markers mark what they should: 20 blocks, the setup ones.
     assert.equal(k.docSteps(doc).length, new Set(printed.map((s) => s.name)).size);
 });
 

@@ -144,7 +144,7 @@ const MUTATIONS = [
     ['walkthrough switches to ingress-kong without deleting the base\'s routes', (ctx) =>
         docReplace(ctx, 'kubectl -n servicemesh-demo delete httproute home api-playlists root --ignore-not-found\n', '')],
     ['walkthrough uses helm without listing it in step 0', (ctx) =>
-        docReplace(ctx, '[`helm`](https://helm.sh/) 3 (step 11 only), and', '')],
+        docReplace(ctx, '[`helm`](https://helm.sh/) 3 for step 11', 'a package manager for step 11')],
     ['walkthrough annotates a different retry limit than the overlay declares', (ctx) =>
         docReplace(ctx, 'retry.linkerd.io/limit=9', 'retry.linkerd.io/limit=3')],
     // The mesh-neutral routes (issue 14). A source file change renders in every overlay that uses
