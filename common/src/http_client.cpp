@@ -134,7 +134,8 @@ asio::awaitable<call_result> http_client::resolve(asio::ip::tcp::resolver::resul
                 }
             });
     }
-    if (names->in_flight) {
+    bool lookup_ended = !names->in_flight;
+    if (!lookup_ended) {
         asio::steady_timer wake(io_, deadline);
         names->waiting.push_back(&wake);
         struct leave_waiting {
@@ -142,13 +143,15 @@ asio::awaitable<call_result> http_client::resolve(asio::ip::tcp::resolver::resul
             asio::steady_timer* self;
             ~leave_waiting() { std::erase(waiting, self); }
         } const in_waiting{names->waiting, &wake};
-        co_await wake.async_wait(use_nothrow);
+        auto [ec] = co_await wake.async_wait(use_nothrow);
+        lookup_ended =
+            ec == asio::error::operation_aborted; // woken by the lookup, not the deadline
     }
     if (!names->endpoints.empty()) {
         endpoints = names->endpoints;
         co_return call_result{};
     }
-    if (names->in_flight) {
+    if (!lookup_ended) {
         co_return failed(call_failure::timeout, "resolve " + peer_.host + ": no answer in time");
     }
     co_return failed(names->last_error, "resolve " + peer_.host);
@@ -165,8 +168,11 @@ asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
     auto [connect_error, endpoint] =
         co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (connect_error) {
-        // The peer may have moved (a restarted container): look its name up again next time.
-        names_->endpoints = {};
+        // Refused or unreachable: the peer may have moved (a restarted container), so look its
+        // name up again next time. A timeout may only mean the call's budget was short.
+        if (connect_error != beast::error::timeout) {
+            names_->endpoints = {};
+        }
         co_return failed(connect_error, "connect " + peer_.authority());
     }
     boost::system::error_code ignored;
@@ -197,6 +203,12 @@ void http_client::write_head(std::string& out, std::string_view path,
 
 std::unique_ptr<http_client::pooled_connection> http_client::take_idle() {
     const auto now = std::chrono::steady_clock::now();
+    // The oldest sit at the bottom of the stack: close those past their lifetime, so that
+    // connections the peer closes are not kept half-open for as long as the pool stays busy.
+    const auto expired = std::find_if(idle_.begin(), idle_.end(), [&](const auto& link) {
+        return now - link->idle_since < options_.idle_lifetime;
+    });
+    idle_.erase(idle_.begin(), expired);
     while (!idle_.empty()) {
         std::unique_ptr<pooled_connection> link = std::move(idle_.back());
         idle_.pop_back();

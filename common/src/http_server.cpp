@@ -141,8 +141,9 @@ asio::awaitable<void> http_server::refuse_connection(asio::ip::tcp::socket socke
     response.prepare_payload();
     std::string head;
     co_await async_write_response(stream, response, head);
-    boost::system::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    // The request is still unread: a plain close would reset the 503 away. Briefly, though:
+    // this is the path of a server that has too many connections already.
+    co_await linger(stream, std::chrono::milliseconds(500));
 }
 
 asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket,
@@ -181,7 +182,7 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         if (ec) {
             if (!is_quiet_close(ec)) {
                 co_await answer_unreadable(stream, ec, head);
-                co_await linger(stream);
+                co_await linger(stream, std::chrono::seconds(2));
             }
             break;
         }
@@ -189,7 +190,7 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         // (RFC 9112 6.3): Beast would read it as no body and the rest as the next request.
         if (parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
             co_await answer_unreadable(stream, http::error::bad_transfer_encoding, head);
-            co_await linger(stream);
+            co_await linger(stream, std::chrono::seconds(2));
             break;
         }
         http_request request = parser.release();
@@ -236,11 +237,11 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
     co_return !ec && keep_alive;
 }
 
-asio::awaitable<void> http_server::linger(beast::tcp_stream& stream) {
+asio::awaitable<void> http_server::linger(beast::tcp_stream& stream,
+                                          std::chrono::milliseconds linger_time) {
     // Closing with unread input makes the kernel send a reset, which can destroy the error
     // answer before the client reads it. So: stop sending, read and drop what the client still
     // sends until it closes (at most linger_time), then close, as nginx's lingering close does.
-    constexpr auto linger_time = std::chrono::seconds(2);
     boost::system::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     stream.expires_after(linger_time);

@@ -17,6 +17,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <utility>
@@ -107,7 +108,11 @@ private:
                 unwritten > 0 && deadline) {
                 // stdout is stuck: exit anyway (a stop must not hang), and say so where it can be
                 // seen.
-                std::fprintf(stderr, "log lines dropped at exit: stdout did not take %zu bytes\n",
+                const auto lost = std::string_view(batch).substr(batch.size() - unwritten);
+                std::fprintf(stderr,
+                             "log lines dropped at exit: stdout did not take the last %zu lines "
+                             "(%zu bytes)\n",
+                             static_cast<std::size_t>(std::count(lost.begin(), lost.end(), '\n')),
                              unwritten);
             }
             batch.clear();
@@ -119,7 +124,12 @@ private:
     static std::size_t write_all(std::string_view text, const std::stop_token& stop,
                                  std::optional<std::chrono::steady_clock::time_point>& deadline) {
         const int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
-        const bool blocking = flags >= 0 && (flags & O_NONBLOCK) == 0;
+        struct stat kind {};
+        // A blocking write larger than the room in a pipe or socket would wait inside write(),
+        // where a stop cannot reach it; once poll said so, there is room for one page.
+        const bool one_page_at_a_time = flags >= 0 && (flags & O_NONBLOCK) == 0 &&
+                                        ::fstat(STDOUT_FILENO, &kind) == 0 &&
+                                        (S_ISFIFO(kind.st_mode) || S_ISSOCK(kind.st_mode));
         while (!text.empty()) {
             const auto now = std::chrono::steady_clock::now();
             if (!deadline && stop.stop_requested()) {
@@ -140,10 +150,8 @@ private:
             if ((ready.revents & POLLOUT) == 0) {
                 return text.size(); // the reading end is gone
             }
-            // A blocking write larger than the room in a pipe would wait inside write(): there
-            // is room for one page at least once poll said so.
             const std::size_t chunk =
-                blocking ? std::min<std::size_t>(text.size(), 4096) : text.size();
+                one_page_at_a_time ? std::min<std::size_t>(text.size(), 4096) : text.size();
             const ssize_t written = ::write(STDOUT_FILENO, text.data(), chunk);
             if (written < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
                 continue;

@@ -163,19 +163,36 @@ void redis_client::connect() {
     reconnect_scheduled_ = false;
     attempt_pending_ = true;
     attempt_started_ = steady_clock::now();
+    if (address_) {
+        on_resolved(*address_);
+        return;
+    }
+    if (lookup_in_flight_) {
+        return; // the lookup an earlier attempt began goes on with this one when it ends
+    }
     // hiredis would resolve the name with a blocking getaddrinfo: resolve with Asio instead.
+    // One lookup at a time, kept after the attempt that began it gave up: Asio runs lookups one
+    // after another, so a new one per attempt would queue behind a slow name server for ever.
+    lookup_in_flight_ = true;
     resolver_.async_resolve(
         options_.host, std::to_string(options_.port),
-        [this, attempt = ++attempt_](boost::system::error_code ec,
-                                     asio::ip::tcp::resolver::results_type results) {
-            if (stopping_ || attempt != attempt_ || !attempt_pending_) {
-                return; // given up on by the watchdog
-            }
-            if (ec || results.empty()) {
-                on_connection_lost("cannot resolve " + options_.host + ": " + ec.message());
+        [this](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
+            lookup_in_flight_ = false;
+            if (stopping_) {
                 return;
             }
-            on_resolved(results.begin()->endpoint());
+            if (!ec && !results.empty()) {
+                address_ = results.begin()->endpoint();
+            }
+            if (!attempt_pending_ || connection_) {
+                return; // no attempt waits for this lookup: the next one will use its address
+            }
+            if (!address_) {
+                on_connection_lost("cannot resolve " + options_.host + ": " +
+                                   (ec ? ec.message() : "no address"));
+                return;
+            }
+            on_resolved(*address_);
         });
 }
 
@@ -215,6 +232,7 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
     redisAsyncSetConnectCallback(context, [](const redisAsyncContext* ctx, int status) {
         auto* self = connection::of(ctx->data);
         if (status != REDIS_OK) {
+            self->owner.address_.reset(); // the server may have moved: look it up again
             self->owner.on_connection_lost(ctx->errstr);
             return;
         }
@@ -274,6 +292,9 @@ void redis_client::watch_for_stuck_commands() {
         // for the kernel's two minutes.
         if (attempt_pending_ && steady_clock::now() - attempt_started_ > options_.command_timeout) {
             const auto link = std::move(connection_);
+            if (link) {
+                address_.reset(); // connecting timed out: the server may have moved
+            }
             on_connection_lost("not connected within the timeout (REDIS_TIMEOUT_MS)");
             if (link && link->context != nullptr) {
                 redisAsyncFree(link->context); // not connected yet: no disconnect callback

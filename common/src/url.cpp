@@ -8,6 +8,7 @@
 #include <boost/url/url_view.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 namespace meshdemo {
 
@@ -48,10 +49,15 @@ std::optional<http_url> parse_http_url(std::string_view text) {
     }
     http_url peer;
     if (url.has_port()) {
-        peer.port = url.port_number(); // 0 when empty or above 65535
-        if (peer.port == 0) {
+        // Read here: Boost 1.81's port_number() wraps some values above 65535 around.
+        const std::string_view digits = url.port();
+        unsigned port = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
+            port == 0 || port > 65535) {
             return std::nullopt;
         }
+        peer.port = static_cast<std::uint16_t>(port);
     }
     peer.host = url.encoded_host();
     std::string_view path = url.encoded_path();

@@ -122,8 +122,14 @@ static_site static_site::load(const fs::path& root) {
             }
             continue;
         }
-        if (!it->is_regular_file() || it->is_symlink() || it->file_size() > max_file_bytes) {
+        if (!it->is_regular_file() || it->is_symlink()) {
             continue;
+        }
+        if (it->file_size() > max_file_bytes) {
+            // Left out, it would be a 404 nobody expects: say so at start-up instead.
+            throw std::runtime_error(it->path().string() + " is larger than " +
+                                     std::to_string(max_file_bytes / (1024 * 1024)) +
+                                     " MiB, the most a site file may be");
         }
         std::ifstream in(it->path(), std::ios::binary);
         std::ostringstream content;

@@ -68,6 +68,20 @@ struct catalog_apis {
     service playlists;
 };
 
+/** A script in dir that runs binary in a private mount namespace whose resolv.conf names only
+ * the given name server (on loopback), so that a test decides how name lookups go. */
+std::string with_name_server(const std::string& dir, const std::string& address, int attempts,
+                             const std::string& binary) {
+    std::ofstream(dir + "/resolv.conf")
+        << "nameserver " << address << "\noptions timeout:5 attempts:" << attempts << "\n";
+    const std::string wrapper = dir + "/run-with-name-server";
+    std::ofstream(wrapper) << "#!/bin/sh\nexec unshare --mount sh -c 'mount --bind \"$0\" "
+                              "/etc/resolv.conf && exec \"$1\"' "
+                           << dir << "/resolv.conf " << binary << "\n";
+    ::chmod(wrapper.c_str(), 0755);
+    return wrapper;
+}
+
 /** Videos present in a catalog answer. */
 std::size_t videos_in(const answer& got) {
     std::size_t present = 0;
@@ -135,18 +149,9 @@ TEST(Faults, AHangingNameServerCostsOneTimeoutNotOnePerVideo) {
     ASSERT_EQ(::bind(silent.fd, reinterpret_cast<const sockaddr*>(&where), sizeof where), 0)
         << "cannot bind 127.77.0.53:53 (the test needs root)";
     const std::string dir = make_temp_dir("smdemo-dns");
-    {
-        std::ofstream(dir + "/resolv.conf")
-            << "nameserver 127.77.0.53\noptions timeout:5 attempts:2\n";
-        std::ofstream wrapper(dir + "/playlists-api");
-        wrapper << "#!/bin/sh\nexec unshare --mount sh -c 'mount --bind \"$0\" /etc/resolv.conf && "
-                   "exec \"$1\"' "
-                << dir << "/resolv.conf " << playlists_api_binary() << "\n";
-    }
-    ::chmod((dir + "/playlists-api").c_str(), 0755);
     seeded_redis db("playlists-db");
     {
-        service playlists(dir + "/playlists-api",
+        service playlists(with_name_server(dir, "127.77.0.53", 2, playlists_api_binary()),
                           {{"REDIS_HOST", "127.0.0.1"},
                            {"REDIS_PORT", std::to_string(db.port())},
                            {"VIDEOS_API_URL", "http://videos-api.hanging-dns.test:10010"},
@@ -162,6 +167,30 @@ TEST(Faults, AHangingNameServerCostsOneTimeoutNotOnePerVideo) {
         }
         const std::string metrics = http_get(playlists.admin_port(), "/metrics").body;
         EXPECT_EQ(client_calls(metrics, "timeout"), 18);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// A name server slower than REDIS_TIMEOUT_MS must not keep Redis away for ever: the lookup goes
+// on after the attempt that began it gave up, and the next attempt connects to its address.
+TEST(Faults, RedisIsReachedThroughANameServerSlowerThanTheTimeout) {
+    const std::string dir = make_temp_dir("smdemo-slow-dns");
+    child_process dns({"/usr/bin/python3", source_dir() + "/tests/integration/tools/slow_dns.py",
+                       "127.77.0.54", "0.6"},
+                      {}, dir + "/dns.log");
+    seeded_redis db("videos-db");
+    {
+        service api(with_name_server(dir, "127.77.0.54", 1, videos_api_binary()),
+                    {{"REDIS_HOST", "videos-db.slow-dns.test"},
+                     {"REDIS_PORT", std::to_string(db.port())},
+                     {"REDIS_TIMEOUT_MS", "200"},
+                     {"LOG_FORMAT", "text"},
+                     {"THREADS", "1"}},
+                    false);
+        EXPECT_TRUE(
+            eventually([&] { return http_get(api.admin_port(), "/readyz").status == 200; }, 10s))
+            << api.log();
+        EXPECT_EQ(http_get(api.port(), "/jM36M39MA3I").status, 200u);
     }
     std::filesystem::remove_all(dir);
 }

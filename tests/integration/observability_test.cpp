@@ -1,6 +1,8 @@
 // Trace context propagation, request ids in logs, and Prometheus metrics that count exactly.
 #include "harness.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +11,7 @@
 #include <sstream>
 
 using namespace harness;
+namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
@@ -233,6 +236,12 @@ TEST(Observability, TheProbeFlagSaysWhetherTheRunningServiceIsReady) {
     };
     EXPECT_EQ(probe(api.admin_port()), 0);
     EXPECT_EQ(probe(free_port()), 1); // nothing listens there
+    // A port that takes the connection and never answers: the probe gives up within its limit.
+    asio::io_context io;
+    asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(probe(silent.local_endpoint().port()), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
     db.stop();
     EXPECT_TRUE(eventually([&] { return probe(api.admin_port()) == 1; }, 5s)); // not ready
 }

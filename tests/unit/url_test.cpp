@@ -22,8 +22,9 @@ TEST(Url, ParsesHostPortAndBasePath) {
 TEST(Url, RejectsWhatIsNotAPlainHttpAddress) {
     for (const char* bad :
          {"", "videos-api:10010", "https://videos-api", "http://", "http://a:0", "http://a:65536",
-          "http://a:x", "http://a b", "http://a/?q", "ftp://a", "http://a/b c",
-          "http://a/x\r\nInjected: 1", "http://a/\x01", "http://a/\x7f", "http://a/\xc3\xa9"}) {
+          "http://a:100010", "http://a:80800", "http://a:99999", "http://a:", "http://a:x",
+          "http://a b", "http://a/?q", "ftp://a", "http://a/b c", "http://a/x\r\nInjected: 1",
+          "http://a/\x01", "http://a/\x7f", "http://a/\xc3\xa9"}) {
         EXPECT_FALSE(parse_http_url(bad)) << bad;
     }
 }

@@ -72,7 +72,8 @@ private:
                                                    const boost::system::error_code& ec,
                                                    std::string& head);
     /** After an error answer: closes the connection without losing that answer to a reset. */
-    static boost::asio::awaitable<void> linger(beast::tcp_stream& stream);
+    static boost::asio::awaitable<void> linger(beast::tcp_stream& stream,
+                                               std::chrono::milliseconds linger_time);
     void record(const http_request* request, const request_context& context, unsigned status,
                 std::chrono::steady_clock::time_point started);
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -79,8 +80,10 @@ private:
     /** The command being sent, in the wire protocol; reused (hiredis copies it). */
     std::string command_;
     std::chrono::milliseconds backoff_{100};
-    /** The attempt to connect under way (resolve, then connect), if any, and when it began. */
-    std::uint64_t attempt_ = 0;
+    /** The server's address from the last lookup; forgotten when connecting to it fails. */
+    std::optional<boost::asio::ip::tcp::endpoint> address_;
+    bool lookup_in_flight_ = false;
+    /** Whether an attempt to connect (resolve, then connect) is under way, and since when. */
     bool attempt_pending_ = false;
     std::chrono::steady_clock::time_point attempt_started_;
     bool connected_ = false;
