@@ -14,6 +14,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <array>
+#include <unordered_set>
 
 namespace meshdemo {
 

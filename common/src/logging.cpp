@@ -29,9 +29,8 @@ namespace {
 log_format current_format = log_format::text;
 
 /**
- * Log lines written to stdout in batches by a thread of their own. spdlog's asynchronous logger
- * wakes its thread for every line (a futex wake-up and two context switches); at LOG_LEVEL=info,
- * with a line per request, that cost a fifth of the throughput. Here the event-loop threads
+ * Log lines written to stdout in batches by a thread of their own, because spdlog's asynchronous
+ * logger wakes its thread for every line (its cost: bench/RESULTS.md, Findings). Event-loop threads
  * format their lines and append them to a buffer under a short lock; the writer thread writes
  * the buffer every 100 ms, at once when it holds 64 KiB or a warning or error, and at exit. No
  * event-loop thread ever waits on stdout; if stdout cannot keep up, lines beyond 1 MiB waiting

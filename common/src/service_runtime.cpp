@@ -15,6 +15,7 @@
 #include <span>
 #include <string_view>
 #include <sys/resource.h>
+#include <thread>
 
 namespace meshdemo {
 

@@ -13,11 +13,10 @@ namespace playlists_api {
  * Checks a videos-api answer before it is spliced into a catalog: it must be one JSON object and
  * nothing else, or the merged answer would not be JSON.
  *
- * The check runs for every video of every answer, so it uses simdjson (tens of nanoseconds for a
- * video document, where nlohmann's accept() took a microsecond and was the largest single cost of
- * an answer). Its verdict is RFC 8259's as nlohmann checks it: a document simdjson cannot
- * represent but JSON allows (an integer beyond 64 bits) is confirmed by nlohmann::json::accept.
- * One per worker thread: the parser keeps its buffers between documents.
+ * It runs for every video of every answer, so it uses simdjson, much cheaper than nlohmann's
+ * accept() (figures: bench/RESULTS.md, Findings). Its verdict is RFC 8259's as nlohmann checks it:
+ * a document simdjson cannot represent but JSON allows (an integer beyond 64 bits) is confirmed by
+ * nlohmann::json::accept. One per worker thread: the parser keeps its buffers between documents.
  */
 class video_document_check {
 public:

@@ -1,7 +1,6 @@
 #pragma once
 
-#include <boost/beast/http/status.hpp>
-#include <ostream> // beast/http/status.hpp needs it but does not include it
+#include "meshdemo/http_status.hpp"
 
 #include <string>
 #include <string_view>

@@ -28,7 +28,6 @@ public:
 
     /** The file at a path relative to the root ("index.html", "img/x.svg"), or nullptr. */
     const static_file* find(std::string_view relative_path) const;
-    std::size_t size() const { return files_.size(); }
 
 private:
     std::unordered_map<std::string, static_file> files_;

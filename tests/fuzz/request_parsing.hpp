@@ -1,6 +1,7 @@
 #pragma once
 
 // Parses fuzzer bytes the way the services' HTTP server does: same parser, same limits.
+#include "meshdemo/http_server.hpp"
 #include "meshdemo/http_types.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,8 +13,9 @@ inline std::optional<meshdemo::http_request> parse_request(const std::uint8_t* d
                                                            std::size_t size) {
     namespace http = boost::beast::http;
     http::request_parser<http::string_body> parser;
-    parser.header_limit(16 * 1024);
-    parser.body_limit(64 * 1024);
+    const meshdemo::server_limits limits; // the defaults every service starts with
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+    parser.body_limit(limits.body_bytes);
     parser.eager(true);
     boost::beast::error_code ec;
     parser.put(boost::asio::buffer(data, size), ec);

@@ -19,9 +19,8 @@ namespace meshdemo {
  * Each task handles its own errors; an exception escaping a task is a bug and is rethrown once
  * every lane has finished.
  *
- * Written as plain co_spawn plus a join counter rather than with Asio's parallel_group, whose
- * per-lane cancellation slots re-allocated their memory on every operation inside a lane: for a
- * playlists answer that was a quarter of all allocations.
+ * Plain co_spawn plus a join counter, not Asio's parallel_group: its per-lane cancellation slots
+ * allocate on every operation inside a lane (measured in bench/RESULTS.md, Findings).
  */
 template <typename Task>
 boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_t limit,

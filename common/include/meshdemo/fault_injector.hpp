@@ -2,9 +2,6 @@
 
 #include "meshdemo/settings.hpp"
 
-#include <boost/beast/http/status.hpp>
-#include <ostream> // beast/http/status.hpp needs it but does not include it
-
 #include <chrono>
 #include <cstdint>
 #include <random>

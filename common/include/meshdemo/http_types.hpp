@@ -1,14 +1,13 @@
 #pragma once
 
 #include "meshdemo/async.hpp"
+#include "meshdemo/http_status.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <ostream> // beast/http/status.hpp needs it but does not include it
 
 #include <array>
 #include <functional>

@@ -57,7 +57,6 @@ public:
 
     boost::asio::awaitable<redis_reply> get(std::string_view key);
     boost::asio::awaitable<redis_reply> ping();
-    bool connected() const { return connected_; }
 
 private:
     struct connection;

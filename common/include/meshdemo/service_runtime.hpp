@@ -13,7 +13,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace meshdemo {
@@ -48,11 +47,9 @@ public:
     service_runtime(const service_runtime&) = delete;
     service_runtime& operator=(const service_runtime&) = delete;
 
-    const std::string& service() const { return service_; }
     std::size_t worker_count() const { return workers_.size(); }
     boost::asio::io_context& worker(std::size_t index) { return *workers_[index]; }
     metrics_registry& metrics() { return metrics_; }
-    bool draining() const { return draining_; }
 
     /** Serves the main port. make_handler is called once per worker, on the main thread. */
     void serve(std::uint16_t port, std::vector<std::string> routes,
