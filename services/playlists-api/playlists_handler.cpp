@@ -107,20 +107,28 @@ asio::awaitable<http_response> playlists_handler::answer(const http_request& req
 
 std::variant<std::shared_ptr<const playlist_plan>, std::string>
 playlists_handler::plan_for(const std::string& stored) {
-    if (cached_plan_ && stored == cached_stored_) {
-        return cached_plan_;
+    // The verdict on a stored value, plan or problem, is kept while the value stays the same:
+    // a value too large to use is not read again on every request.
+    if (stored != cached_stored_ || (!cached_plan_ && cached_problem_.empty())) {
+        cached_plan_.reset();
+        cached_problem_.clear();
+        auto read = read_playlists(stored);
+        if (auto* problem = std::get_if<std::string>(&read)) {
+            cached_problem_ = std::move(*problem);
+        } else if (const auto count = std::get<playlist_plan>(read).video_ids.size();
+                   count > fanout_.max_videos) {
+            cached_problem_ = "the stored playlists name " + std::to_string(count) +
+                              " videos, more than MAX_VIDEOS (" +
+                              std::to_string(fanout_.max_videos) + ")";
+        } else {
+            cached_plan_ =
+                std::make_shared<const playlist_plan>(std::get<playlist_plan>(std::move(read)));
+        }
+        cached_stored_ = stored;
     }
-    auto read = read_playlists(stored);
-    if (auto* problem = std::get_if<std::string>(&read)) {
-        return std::move(*problem);
+    if (!cached_plan_) {
+        return cached_problem_;
     }
-    if (const auto count = std::get<playlist_plan>(read).video_ids.size();
-        count > fanout_.max_videos) {
-        return "the stored playlists name " + std::to_string(count) +
-               " videos, more than MAX_VIDEOS (" + std::to_string(fanout_.max_videos) + ")";
-    }
-    cached_plan_ = std::make_shared<const playlist_plan>(std::get<playlist_plan>(std::move(read)));
-    cached_stored_ = stored;
     return cached_plan_;
 }
 

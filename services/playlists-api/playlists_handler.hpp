@@ -61,7 +61,8 @@ private:
     meshdemo::asio::awaitable<std::optional<std::string>>
     fetch_video(const std::string& id, const meshdemo::request_context& context,
                 std::chrono::steady_clock::time_point budget_end);
-    /** The plan for a stored value: parsed once, reused while the stored value stays the same. */
+    /** The plan for a stored value, or why there is none: read once, kept while the stored value
+     * stays the same. */
     std::variant<std::shared_ptr<const playlist_plan>, std::string>
     plan_for(const std::string& stored);
 
@@ -72,6 +73,7 @@ private:
     bool debug_cors_;
     std::string cached_stored_;
     std::shared_ptr<const playlist_plan> cached_plan_;
+    std::string cached_problem_; ///< why cached_stored_ cannot be used, when it cannot
     video_document_check is_video_document_;
 };
 

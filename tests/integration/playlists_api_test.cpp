@@ -133,6 +133,12 @@ TEST(PlaylistsApi, UnusableStoredValueGives500AndALogLine) {
             return stack.playlists.log().find("stored playlists unusable") != std::string::npos;
         },
         3s));
+    // The verdict is kept only while the stored value stays the same: mended data is read again.
+    EXPECT_EQ(http_get(stack.playlists.port(), "/").status, 500u);
+    stack.playlists_db.cli("set playlists '[{\"id\":\"1\",\"name\":\"One\",\"videos\":[]}]'");
+    const answer mended = http_get(stack.playlists.port(), "/");
+    EXPECT_EQ(mended.status, 200u) << mended.body;
+    EXPECT_EQ(json::parse(mended.body).size(), 1u);
 }
 
 TEST(PlaylistsApi, RedisDownGives503ThenRecovers) {
