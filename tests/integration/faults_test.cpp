@@ -148,7 +148,8 @@ TEST(Faults, AHangingNameServerCostsOneTimeoutNotOnePerVideo) {
     const sockaddr_in where = loopback("127.77.0.53", 53);
     ASSERT_EQ(::bind(silent.fd, reinterpret_cast<const sockaddr*>(&where), sizeof where), 0)
         << "cannot bind 127.77.0.53:53 (the test needs root)";
-    const std::string dir = make_temp_dir("smdemo-dns");
+    const temp_dir scratch("smdemo-dns");
+    const std::string& dir = scratch.path();
     seeded_redis db("playlists-db");
     {
         service playlists(with_name_server(dir, "127.77.0.53", 2, playlists_api_binary()),
@@ -168,13 +169,13 @@ TEST(Faults, AHangingNameServerCostsOneTimeoutNotOnePerVideo) {
         const std::string metrics = http_get(playlists.admin_port(), "/metrics").body;
         EXPECT_EQ(client_calls(metrics, "timeout"), 18);
     }
-    std::filesystem::remove_all(dir);
 }
 
 // A name server slower than REDIS_TIMEOUT_MS must not keep Redis away for ever: the lookup goes
 // on after the attempt that began it gave up, and the next attempt connects to its address.
 TEST(Faults, RedisIsReachedThroughANameServerSlowerThanTheTimeout) {
-    const std::string dir = make_temp_dir("smdemo-slow-dns");
+    const temp_dir scratch("smdemo-slow-dns");
+    const std::string& dir = scratch.path();
     child_process dns({"/usr/bin/python3", source_dir() + "/tests/integration/tools/slow_dns.py",
                        "127.77.0.54", "0.6"},
                       {}, dir + "/dns.log");
@@ -192,7 +193,6 @@ TEST(Faults, RedisIsReachedThroughANameServerSlowerThanTheTimeout) {
             << api.log();
         EXPECT_EQ(http_get(api.port(), "/jM36M39MA3I").status, 200u);
     }
-    std::filesystem::remove_all(dir);
 }
 
 // A Redis host that never completes the TCP handshake (a full accept queue drops every SYN)

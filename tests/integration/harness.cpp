@@ -62,6 +62,11 @@ std::string make_temp_dir(const std::string& prefix) {
     return pattern;
 }
 
+temp_dir::~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
 std::string source_dir() {
     return SOURCE_DIR;
 }

@@ -30,6 +30,19 @@ std::uint16_t free_port();
 /** A new empty directory under /tmp, removed by the caller. */
 std::string make_temp_dir(const std::string& prefix);
 
+/** A new empty directory under /tmp, removed with everything in it however the test ends. */
+class temp_dir {
+public:
+    explicit temp_dir(const std::string& prefix) : path_(make_temp_dir(prefix)) {}
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
 /** A child process started with the current environment plus extras; output goes to a log
  * file (stdout to stdout_fd instead when given). Ended by its PID (SIGTERM, then SIGKILL) when
  * destroyed, even if a test failed. */

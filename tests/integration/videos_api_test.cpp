@@ -138,14 +138,13 @@ TEST(VideosApi, BadSettingsStopStartUpWithOneLineNamingTheVariable) {
         {"FLAKY_STATUS", "200"}, {"FLAKY_MODE", "explode"}, {"LATENCY_MS", "soon"},
         {"LOG_LEVEL", "loud"},   {"THREADS", "0"},          {"BIND_ADDRESS", "not-an-ip"}};
     for (const auto& [name, value] : cases) {
-        const std::string dir = make_temp_dir("bad-setting");
-        child_process process({videos_api_binary()}, {{name, value}}, dir + "/log");
+        const temp_dir dir("bad-setting");
+        child_process process({videos_api_binary()}, {{name, value}}, dir.path() + "/log");
         const auto code = process.wait_exit(5s);
         ASSERT_TRUE(code.has_value()) << name << " did not stop the service";
         EXPECT_NE(*code, 0) << name;
         const std::string log = process.log();
         EXPECT_NE(log.find(name), std::string::npos) << log;
         EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
-        std::filesystem::remove_all(dir);
     }
 }

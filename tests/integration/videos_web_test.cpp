@@ -197,13 +197,13 @@ TEST(VideosWeb, VersionIsServedAndSentAsAHeader) {
 }
 
 TEST(VideosWeb, MissingWebRootStopsStartUp) {
-    const std::string dir = make_temp_dir("bad-root");
-    child_process process({videos_web_binary()}, {{"WEB_ROOT", dir + "/nothing"}}, dir + "/log");
+    const temp_dir dir("bad-root");
+    child_process process({videos_web_binary()}, {{"WEB_ROOT", dir.path() + "/nothing"}},
+                          dir.path() + "/log");
     const auto code = process.wait_exit(5s);
     ASSERT_TRUE(code);
     EXPECT_NE(*code, 0);
     EXPECT_NE(process.log().find("WEB_ROOT"), std::string::npos);
-    fs::remove_all(dir);
 }
 
 // Served empty, an unreadable file would look like a working page with nothing in it. As root

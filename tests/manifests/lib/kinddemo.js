@@ -23,8 +23,15 @@ const TOOLS = ['docker', 'kind', 'kubectl', 'curl', 'linkerd', 'istioctl', 'sudo
  * A directory of stand-ins for TOOLS that log their name and fail, put first on PATH: a dry run
  * that touched any of them (or a real docker, kind or kubectl) shows up in the log.
  */
+const madeDirs = [];
+// Removed when the test process ends, however it ends: tests leave nothing behind.
+process.on('exit', () => {
+    for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function stubTools() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-demo-stubs-'));
+    madeDirs.push(dir);
     const log = path.join(dir, 'calls.log');
     for (const t of TOOLS) {
         fs.writeFileSync(path.join(dir, t), `#!/bin/sh\necho "${t} $*" >> '${log}'\nexit 97\n`, { mode: 0o755 });

@@ -151,7 +151,10 @@ function assertEqual(a, b) {
 }
 
 function tmpDir(prefix) {
-    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    // Removed when the test process ends, however it ends (the processes in it are gone by then).
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
 }
 
 /** Where SERVICE_BIN_DIR keeps a service's executable: <dir>/<svc>/<svc> or <dir>/<svc>. */

@@ -10,6 +10,7 @@ const m = require('./manifests');
 function podmanEnv() {
     if (process.env.CONTAINERS_CONF) return process.env;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manifest-podman-'));
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     const conf = path.join(dir, 'containers.conf');
     fs.writeFileSync(conf, [
         '[containers]', 'default_ulimits = []', 'pids_limit = 0',

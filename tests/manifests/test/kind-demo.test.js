@@ -103,6 +103,7 @@ test('shellcheck: the script and every step it runs', (t) => {
     // The steps run under bash -euo pipefail -c; checked as such. SC2034: up/entry sets
     // GATEWAY_IP for the reader's next block (the hosts file), which the script leaves out.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-demo-steps-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     for (const s of printed) {
         const file = path.join(dir, `${s.name.replace('/', '_')}.sh`);
         fs.writeFileSync(file, `#!/usr/bin/env bash\nset -euo pipefail\n${s.text}`);

@@ -21,6 +21,8 @@ const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 function tools() {
     if (has('busybox')) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-busybox-'));
+        // Removed when the test process ends, however it ends.
+        process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
         const busybox = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
         for (const applet of ['sh', 'sleep', 'timeout', 'wget']) fs.symlinkSync(busybox, path.join(dir, applet));
         return { PATH: dir, sh: path.join(dir, 'sh'), which: 'busybox applets only' };
