@@ -48,7 +48,8 @@ kubectl=$(cd tests/manifests && node lib/kubectl.js) || {
     echo "test: the manifest tests need their pinned kubectl (see tests/manifests/lib/kubectl.js)" >&2
     exit 1
 }
-echo "kubectl for the manifest tests: $("$kubectl" version --client | head -n 1) ($kubectl)"
+# sed, not head: head can exit before kubectl has written, and pipefail would fail on its SIGPIPE.
+echo "kubectl for the manifest tests: $("$kubectl" version --client | sed -n 1p) ($kubectl)"
 jobs=$(nproc)
 
 stage "sanitizers: unit and integration tests on the ASan+UBSan build"

@@ -86,7 +86,7 @@ unshare --mount --pid --fork --propagation private -- bash -euo pipefail -c '
             cd /opt/repo/tests/manifests
             npm ci --no-audit --no-fund --loglevel=error
             kubectl=\$(node lib/kubectl.js)
-            \$kubectl version --client | head -n 1
+            \$kubectl version --client | sed -n 1p  # sed reads it all: head could leave kubectl a SIGPIPE
         "
 ' fresh-machine "$root" 2>&1 | sed 's/^/    | /'
 log "install step and checks: $((SECONDS - start)) s"
