@@ -24,7 +24,7 @@ let browser;
 
 before(async () => {
     demo = await stack.start_demo();
-    web_v2 = await stack.start_service('videos-web', { PLAYLISTS_API_URL: demo.playlists.url, VERSION: 'v2' });
+    web_v2 = (await stack.start_demo({ videos_web: { VERSION: 'v2' } })).web;
     proxy = await stack.start_proxy({ web_port: demo.web.port, playlists_port: demo.playlists.port });
     browser = await launch();
 });
@@ -192,9 +192,12 @@ test('an empty catalog says so', async () => {
 });
 
 test('the error state shows the reason, and Retry brings the catalog back', async () => {
-    await demo.playlists.stop();
+    // A videos-web whose playlists-api is another catalog's, which is stopped and started again.
+    const upstream = await stack.start_demo();
+    const front = await stack.start_demo({ videos_web: { PLAYLISTS_API_URL: upstream.playlists.url } });
+    await upstream.stop();
     const page = await browser.new_page();
-    await page.goto(`${demo.web.url}/`);
+    await page.goto(`${front.web.url}/`);
     await settled(page);
     let shown = await summary(page);
     assert.equal(shown.state, 'error');
@@ -205,7 +208,7 @@ test('the error state shows the reason, and Retry brings the catalog back', asyn
     assert.match(await page.textContent('[data-testid="announcer"]'), /could not be loaded/);
     await screenshot(page, 'error');
 
-    await demo.playlists.start(); // same port, same settings
+    await upstream.start(); // same ports, same settings
     await page.focus('[data-testid="retry"]');
     await page.keyboard.press('Enter');
     await page.waitForSelector('body[data-state="catalog"]', { timeout: 10000 });

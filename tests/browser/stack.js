@@ -1,19 +1,21 @@
 'use strict';
-/* Starts the real demo on loopback for the browser tests: two seeded redis-server instances,
-   the three service executables from BUILD_DIR, and (when asked) a prefix-stripping nginx.
-   Every process is started in its own process group and stopped by its PID (SIGTERM, then
-   SIGKILL after 5 s); an exit hook kills whatever is left, so nothing outlives the test. */
+/* Starts the real demo on loopback for the browser tests: the catalog through scripts/run.sh
+   --bin with the executables from BUILD_DIR (scripts/lib/catalog.js), and (when asked) a
+   prefix-stripping nginx, which is the test's own. nginx runs in its own process group and is
+   stopped by its PID (SIGTERM, then SIGKILL after 5 s); an exit hook kills whatever is left,
+   so nothing outlives the test. */
 
-const { spawn, execFile } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const REPO_DIR = path.resolve(__dirname, '..', '..');
+const { start_catalog } = require(path.join(REPO_DIR, 'scripts', 'lib', 'catalog'));
+
 const BUILD_DIR = path.resolve(process.env.BUILD_DIR || path.join(REPO_DIR, 'build', 'release'));
 const WEB_ROOT = path.join(REPO_DIR, 'web');
-const SEED_SCRIPT = path.join(REPO_DIR, 'deploy', 'seed', 'redis-seeded.sh');
 const LOG_DIR = path.join(BUILD_DIR, 'browser-logs');
 const READY_TIMEOUT_MS = 15000;
 // The contract's settings: never inherited from the caller's environment, only set here.
@@ -92,23 +94,6 @@ function port_accepts(port) {
     });
 }
 
-function redis_ping(port) {
-    return new Promise((resolve) => {
-        execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { timeout: 2000 },
-            (err, stdout) => resolve(!err && stdout.trim() === 'PONG'));
-    });
-}
-
-async function http_status(url) {
-    try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
-        return response.status;
-    } catch (e) {
-        return 0;
-    }
-}
-
 function tail(file, lines = 25) {
     try {
         return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -172,17 +157,6 @@ async function wait_until(what, proc, check, timeout_ms = READY_TIMEOUT_MS) {
     }
 }
 
-function executable(service) {
-    const file = path.join(BUILD_DIR, 'services', service, service);
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-    } catch (e) {
-        throw new Error(`${file} is missing or not executable: build the services first ` +
-            '(or set BUILD_DIR to the build folder that holds them)');
-    }
-    return file;
-}
-
 /**
  * A set of processes started for one test file, sharing one temporary folder.
  * Use: const stack = new Stack('name'); ...; after(() => stack.stop_all()).
@@ -191,6 +165,7 @@ class Stack {
     constructor(label) {
         this.label = label;
         this.dir = make_temp_dir(`browser-${label}-`);
+        this.catalogs = [];
         this.procs = [];
     }
 
@@ -201,71 +176,25 @@ class Stack {
         return proc;
     }
 
-    /** A seeded redis-server (deploy/seed/redis-seeded.sh) on a free loopback port. */
-    async start_redis(database) {
-        const port = await free_port();
-        const env = { ...process.env, RUN_DIR: this.dir, REDIS_BIND: '127.0.0.1' };
-        const proc = this._spawn(`redis-${database}`, 'sh', [SEED_SCRIPT, database, String(port)], env);
-        // The script opens the TCP port only once the data is in.
-        await wait_until(`redis ${database}`, proc, async () => (await port_accepts(port)) && redis_ping(port));
-        return { name: database, port, proc, stop: () => proc.stop() };
-    }
-
     /**
-     * A service executable from BUILD_DIR. settings: extra environment (REDIS_PORT, VERSION, ...);
-     * port/admin_port: fixed ports (to restart on the same port), free ones otherwise.
-     * Returns a handle with url, admin_url, stop() and start() (same ports, same settings).
+     * The catalog (scripts/run.sh --bin BUILD_DIR/services) on free ports: the two seeded
+     * databases and the three services, with each service's own settings (FLAKY for videos-api,
+     * VERSION for videos-web, ...). Returns the running catalog: web, playlists, videos (port,
+     * url, admin_url), playlists_db, videos_db (port), stop() and start() (same ports, same
+     * settings).
      */
-    async start_service(service, settings = {}, ports = {}) {
-        const file = executable(service);
-        const port = ports.port || (await free_port());
-        const admin_port = ports.admin_port || (await free_port());
+    async start_demo({ videos_api = {}, playlists_api = {}, videos_web = {} } = {}) {
         const inherited = { ...process.env };
         for (const name of SETTINGS) delete inherited[name];
-        const env = {
-            ...inherited, // PATH, and ASAN_OPTIONS/UBSAN_OPTIONS for a sanitizer build
-            PORT: String(port),
-            ADMIN_PORT: String(admin_port),
-            REDIS_HOST: '127.0.0.1',
-            WEB_ROOT,
-            VERSION: 'v1',
-            FLAKY: 'false',
-            LOG_FORMAT: 'json',
-            THREADS: '1',
-            ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])),
-        };
-        const handle = {
-            name: service,
-            port,
-            admin_port,
-            url: `http://127.0.0.1:${port}`,
-            admin_url: `http://127.0.0.1:${admin_port}`,
-            env,
-            proc: null,
-            stop: async () => (handle.proc ? handle.proc.stop() : undefined),
-            start: async () => {
-                const proc = this._spawn(`${service}-${port}`, file, [], env);
-                handle.proc = proc;
-                await wait_until(`${service} on port ${port}`, proc,
-                    async () => (await http_status(`${handle.admin_url}/readyz`)) === 200);
-                return handle;
-            },
-        };
-        return handle.start();
-    }
-
-    /** The three services on top of the two redis instances; options go to each service. */
-    async start_demo({ videos_api = {}, playlists_api = {}, videos_web = {} } = {}) {
-        const playlists_db = await this.start_redis('playlists-db');
-        const videos_db = await this.start_redis('videos-db');
-        const videos = await this.start_service('videos-api', { REDIS_PORT: videos_db.port, ...videos_api });
-        const playlists = await this.start_service('playlists-api', {
-            REDIS_PORT: playlists_db.port,
-            VIDEOS_API_URL: videos.url,
-            ...playlists_api,
+        const catalog = await start_catalog({
+            bin: path.join(BUILD_DIR, 'services'),
+            log_file: path.join(this.dir, `catalog-${this.catalogs.length + 1}.log`),
+            // PATH, and ASAN_OPTIONS/UBSAN_OPTIONS for a sanitizer build
+            env: { ...inherited, VERSION: 'v1', FLAKY: 'false', LOG_FORMAT: 'json', THREADS: '1' },
+            services: { 'videos-api': videos_api, 'playlists-api': playlists_api, 'videos-web': videos_web },
         });
-        const web = await this.start_service('videos-web', { PLAYLISTS_API_URL: playlists.url, ...videos_web });
-        return { playlists_db, videos_db, videos, playlists, web };
+        this.catalogs.push(catalog);
+        return catalog;
     }
 
     /**
@@ -307,22 +236,27 @@ http {
 
     /** Stops every process of this stack, keeps their logs under BUILD_DIR/browser-logs/<label>/. */
     async stop_all() {
-        // Newest first, one at a time: the services go before the redis instances they use.
-        const procs = this.procs.slice().reverse();
-        this.procs = [];
         const exits = [];
-        for (const proc of procs) {
+        for (const proc of this.procs.splice(0)) {
             try {
                 exits.push(`${proc.name} (pid ${proc.child.pid}): exit ${await proc.stop()}`);
             } catch (e) {
                 exits.push(`${proc.name}: ${e.message}`);
             }
         }
+        for (const catalog of this.catalogs.splice(0)) {
+            try {
+                const exit = await catalog.stop();
+                exits.push(`scripts/run.sh (pid ${catalog.child && catalog.child.pid}): exit ${exit && (exit.code ?? exit.signal)}`);
+            } catch (e) {
+                exits.push(`scripts/run.sh: ${e.message}`);
+            }
+        }
         try {
             const keep = path.join(LOG_DIR, this.label);
             fs.rmSync(keep, { recursive: true, force: true });
             fs.mkdirSync(keep, { recursive: true });
-            fs.writeFileSync(path.join(keep, 'exit-codes.txt'), exits.reverse().join('\n') + '\n');
+            fs.writeFileSync(path.join(keep, 'exit-codes.txt'), exits.join('\n') + '\n');
             for (const file of fs.readdirSync(this.dir, { recursive: true })) {
                 if (String(file).endsWith('.log')) {
                     fs.copyFileSync(path.join(this.dir, file), path.join(keep, String(file).replace(/[\\/]/g, '-')));
