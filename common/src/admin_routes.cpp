@@ -1,5 +1,7 @@
 #include "meshdemo/admin_routes.hpp"
 
+#include "meshdemo/http_responses.hpp"
+
 #include "meshdemo/json_text.hpp"
 #include "meshdemo/url.hpp"
 

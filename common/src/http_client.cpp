@@ -45,16 +45,6 @@ bool still_open(asio::ip::tcp::socket& socket) {
 
 } // namespace
 
-/** The peer's addresses and the one lookup of them that may be in flight. */
-struct http_client::name_lookup {
-    explicit name_lookup(asio::io_context& io) : resolver(io) {}
-    asio::ip::tcp::resolver resolver;
-    asio::ip::tcp::resolver::results_type endpoints; ///< empty until a lookup succeeded
-    boost::system::error_code last_error;
-    bool in_flight = false;
-    std::vector<asio::steady_timer*> waiting; ///< calls waiting for the lookup's end
-};
-
 /** Holds one of the client's connections for as long as a call lives. */
 class http_client::connection_slot {
 public:
@@ -70,12 +60,10 @@ private:
 http_client::http_client(asio::io_context& io, http_url peer, http_client_options options)
     : io_(io), peer_(std::move(peer)), options_(options),
       fixed_fields_("Host: " + peer_.authority() + "\r\nUser-Agent: servicemesh-demo\r\n"),
-      names_(std::make_shared<name_lookup>(io)) {
+      connection_freed_(io.get_executor()), addresses_(io.get_executor(), peer_.host, peer_.port) {
     options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
 }
 
-// A lookup still in flight ends on its own: it holds its name_lookup, and waiting calls take
-// themselves out of it however they end.
 http_client::~http_client() = default;
 
 asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point deadline) {
@@ -83,95 +71,33 @@ asio::awaitable<bool> http_client::acquire(std::chrono::steady_clock::time_point
         ++in_use_;
         co_return true;
     }
-    waiter self{asio::steady_timer(io_, deadline)};
-    waiting_.push_back(&self);
-    // However the wait ends (deadline, or the coroutine destroyed at shutdown), this waiter must
-    // not stay in the queue. release() takes a waiter out itself, so that the common case costs
-    // no search through a queue that may hold a thousand waiters.
-    struct leave_queue {
-        std::deque<waiter*>& queue;
-        waiter& self;
-        ~leave_queue() {
-            if (self.queued) {
-                queue.erase(std::find(queue.begin(), queue.end(), &self));
-            }
-        }
-    } const in_queue{waiting_, self};
-    auto [ec] = co_await self.wake.async_wait(use_nothrow);
-    co_return ec == asio::error::operation_aborted; // aborted: release() handed us its connection
+    co_return co_await connection_freed_.wait_until(deadline); // woken: handed a connection
 }
 
 void http_client::release() {
-    while (!waiting_.empty()) {
-        waiter* next = waiting_.front();
-        waiting_.pop_front();
-        next->queued = false;
-        if (next->wake.cancel() > 0) {
-            return; // handed over: in_use_ stays as it is
-        }
-        // That waiter's deadline passed already; its wake-up is on the way: try the next one.
+    if (!connection_freed_.notify_one()) {
+        --in_use_; // nobody waits: the connection is free
     }
-    --in_use_;
-}
-
-asio::awaitable<call_result> http_client::resolve(asio::ip::tcp::resolver::results_type& endpoints,
-                                                  std::chrono::steady_clock::time_point deadline) {
-    const std::shared_ptr<name_lookup> names = names_;
-    if (names->endpoints.empty() && !names->in_flight) {
-        // One lookup for all calls: Asio runs an io_context's lookups one after another on one
-        // thread, so a lookup per call would queue them behind a slow name server.
-        names->in_flight = true;
-        names->resolver.async_resolve(
-            peer_.host, std::to_string(peer_.port),
-            [names](boost::system::error_code ec, asio::ip::tcp::resolver::results_type found) {
-                names->in_flight = false;
-                names->last_error = ec;
-                if (!ec) {
-                    names->endpoints = std::move(found);
-                }
-                for (auto* wake : names->waiting) {
-                    wake->cancel();
-                }
-            });
-    }
-    bool lookup_ended = !names->in_flight;
-    if (!lookup_ended) {
-        asio::steady_timer wake(io_, deadline);
-        names->waiting.push_back(&wake);
-        struct leave_waiting {
-            std::vector<asio::steady_timer*>& waiting;
-            asio::steady_timer* self;
-            ~leave_waiting() { std::erase(waiting, self); }
-        } const in_waiting{names->waiting, &wake};
-        auto [ec] = co_await wake.async_wait(use_nothrow);
-        lookup_ended =
-            ec == asio::error::operation_aborted; // woken by the lookup, not the deadline
-    }
-    if (!names->endpoints.empty()) {
-        endpoints = names->endpoints;
-        co_return call_result{};
-    }
-    if (!lookup_ended) {
-        co_return failed(call_failure::timeout, "resolve " + peer_.host + ": no answer in time");
-    }
-    co_return failed(names->last_error, "resolve " + peer_.host);
 }
 
 asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
                                                   std::chrono::steady_clock::time_point deadline) {
-    asio::ip::tcp::resolver::results_type endpoints;
-    if (auto resolved = co_await resolve(endpoints, deadline); !resolved.answered()) {
-        co_return resolved;
+    const address_lookup found = co_await addresses_.get(deadline);
+    if (found.error == asio::error::timed_out) {
+        co_return failed(call_failure::timeout, "resolve " + peer_.host + ": no answer in time");
+    }
+    if (found.error) {
+        co_return failed(found.error, "resolve " + peer_.host);
     }
     stream.expires_at(deadline);
     // use_awaitable: Beast's ranged connect does not take a deferred token.
     auto [connect_error, endpoint] =
-        co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+        co_await stream.async_connect(found.endpoints, asio::as_tuple(asio::use_awaitable));
     if (connect_error) {
         // Refused or unreachable: the peer may have moved (a restarted container), so look its
         // name up again next time. A timeout may only mean the call's budget was short.
         if (connect_error != beast::error::timeout) {
-            names_->endpoints = {};
+            addresses_.forget();
         }
         co_return failed(connect_error, "connect " + peer_.authority());
     }

@@ -1,7 +1,9 @@
 #include "meshdemo/http_server.hpp"
 
 #include "meshdemo/async.hpp"
+#include "meshdemo/http_responses.hpp"
 #include "meshdemo/logging.hpp"
+#include "meshdemo/response_writer.hpp"
 #include "meshdemo/trace_context.hpp"
 
 #include <boost/asio/co_spawn.hpp>

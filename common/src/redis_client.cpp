@@ -5,7 +5,9 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 
@@ -134,69 +136,113 @@ void format_command(std::string& out, std::initializer_list<std::string_view> pa
 } // namespace
 
 redis_client::redis_client(asio::io_context& io, redis_options options, counter& command_errors)
-    : io_(io), options_(std::move(options)), command_errors_(command_errors), resolver_(io),
-      reconnect_timer_(io), watchdog_timer_(io) {}
+    : io_(io), options_(std::move(options)), command_errors_(command_errors),
+      addresses_(io.get_executor(), options_.host, options_.port),
+      state_changed_(io.get_executor()) {}
 
 redis_client::~redis_client() {
     stop();
 }
 
 void redis_client::start() {
+    if (running_) {
+        return;
+    }
+    running_ = true;
     stopping_ = false;
-    connect();
-    watch_for_stuck_commands();
+    asio::co_spawn(io_, keep_connected(), asio::detached);
 }
 
 void redis_client::stop() {
     stopping_ = true;
-    reconnect_timer_.cancel();
-    watchdog_timer_.cancel();
-    resolver_.cancel();
-    if (connection_ && connection_->context != nullptr) {
-        redisAsyncFree(connection_->context); // fails pending commands, then cleans up
-    }
-    connection_.reset();
-    connected_ = false;
+    close();
+    state_changed_.notify_all();
 }
 
-void redis_client::connect() {
-    reconnect_scheduled_ = false;
-    attempt_pending_ = true;
-    attempt_started_ = steady_clock::now();
-    if (address_) {
-        on_resolved(*address_);
-        return;
+asio::awaitable<void> redis_client::keep_connected() {
+    std::chrono::milliseconds backoff{100};
+    bool outage_logged = false;
+    while (!stopping_) {
+        std::string problem = co_await connect_once();
+        if (problem.empty()) {
+            log_line("redis connected")
+                .add("host", options_.host)
+                .add("port", std::int64_t{options_.port})
+                .write(outage_logged ? spdlog::level::info : spdlog::level::debug);
+            outage_logged = false;
+            backoff = std::chrono::milliseconds(100);
+            problem = co_await watch_until_lost();
+        }
+        close();
+        if (stopping_) {
+            break;
+        }
+        if (!outage_logged) {
+            outage_logged = true;
+            log_line("redis unavailable")
+                .add("host", options_.host)
+                .add("port", std::int64_t{options_.port})
+                .add("reason", problem)
+                .write(spdlog::level::warn);
+        }
+        co_await state_changed_.wait_until(steady_clock::now() + backoff); // or stop()
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
-    if (lookup_in_flight_) {
-        return; // the lookup an earlier attempt began goes on with this one when it ends
-    }
+    running_ = false;
+}
+
+asio::awaitable<std::string> redis_client::connect_once() {
+    // hiredis has no connect timeout: a peer that drops SYNs would keep us "connecting" for the
+    // kernel's two minutes. The deadline covers the lookup too.
+    const auto deadline = steady_clock::now() + options_.command_timeout;
+    const std::string timed_out = "not connected within the timeout (REDIS_TIMEOUT_MS)";
     // hiredis would resolve the name with a blocking getaddrinfo: resolve with Asio instead.
-    // One lookup at a time, kept after the attempt that began it gave up: Asio runs lookups one
-    // after another, so a new one per attempt would queue behind a slow name server for ever.
-    lookup_in_flight_ = true;
-    resolver_.async_resolve(
-        options_.host, std::to_string(options_.port),
-        [this](boost::system::error_code ec, asio::ip::tcp::resolver::results_type results) {
-            lookup_in_flight_ = false;
-            if (stopping_) {
-                return;
-            }
-            if (!ec && !results.empty()) {
-                address_ = results.begin()->endpoint();
-            }
-            if (!attempt_pending_ || connection_) {
-                return; // no attempt waits for this lookup: the next one will use its address
-            }
-            if (!address_) {
-                on_connection_lost("cannot resolve " + options_.host + ": " +
-                                   (ec ? ec.message() : "no address"));
-                return;
-            }
-            on_resolved(*address_);
-        });
+    const address_lookup found = co_await addresses_.get(deadline);
+    if (found.error == asio::error::timed_out) {
+        co_return timed_out;
+    }
+    if (found.error) {
+        co_return "cannot resolve " + options_.host + ": " + found.error.message();
+    }
+    if (stopping_) {
+        co_return "stopped";
+    }
+    open(found.endpoints.begin()->endpoint());
+    while (state_ == link_state::connecting && !stopping_) {
+        if (!co_await state_changed_.wait_until(deadline) && state_ == link_state::connecting) {
+            addresses_.forget(); // the server may have moved
+            co_return timed_out;
+        }
+    }
+    if (state_ == link_state::up) {
+        co_return std::string{};
+    }
+    addresses_.forget();
+    co_return lost_reason_;
 }
 
-void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
+asio::awaitable<std::string> redis_client::watch_until_lost() {
+    for (;;) {
+        co_await state_changed_.wait_until(steady_clock::now() + options_.command_timeout / 4);
+        if (state_ != link_state::up || stopping_) {
+            co_return lost_reason_;
+        }
+        const auto& sent_at = connection_->sent_at;
+        if (!sent_at.empty() && steady_clock::now() - sent_at.front() > options_.command_timeout) {
+            co_return "no reply within the command timeout";
+        }
+    }
+}
+
+void redis_client::set_state(link_state state, std::string_view reason) {
+    state_ = state;
+    if (state == link_state::down) {
+        lost_reason_ = reason;
+    }
+    state_changed_.notify_all();
+}
+
+void redis_client::open(const asio::ip::tcp::endpoint& endpoint) {
     const std::string address = endpoint.address().to_string();
     redisAsyncContext* context = redisAsyncConnect(address.c_str(), endpoint.port());
     if (context == nullptr || context->err != 0) {
@@ -204,7 +250,7 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
         if (context != nullptr) {
             redisAsyncFree(context);
         }
-        on_connection_lost(reason);
+        set_state(link_state::down, reason);
         return;
     }
     auto link = std::make_shared<connection>(*this, context);
@@ -229,84 +275,28 @@ void redis_client::on_resolved(const asio::ip::tcp::endpoint& endpoint) {
     context->ev.cleanup = [](void* data) {
         connection::of(data)->forget_context();
     };
+    state_ = link_state::connecting;
+    connection_ = std::move(link);
     redisAsyncSetConnectCallback(context, [](const redisAsyncContext* ctx, int status) {
-        auto* self = connection::of(ctx->data);
-        if (status != REDIS_OK) {
-            self->owner.address_.reset(); // the server may have moved: look it up again
-            self->owner.on_connection_lost(ctx->errstr);
-            return;
+        auto& owner = connection::of(ctx->data)->owner;
+        if (status == REDIS_OK) {
+            owner.set_state(link_state::up);
+        } else {
+            owner.set_state(link_state::down, ctx->errstr);
         }
-        auto& owner = self->owner;
-        owner.attempt_pending_ = false;
-        owner.connected_ = true;
-        owner.backoff_ = std::chrono::milliseconds(100);
-        log_line("redis connected")
-            .add("host", owner.options_.host)
-            .add("port", std::int64_t{owner.options_.port})
-            .write(owner.outage_logged_ ? spdlog::level::info : spdlog::level::debug);
-        owner.outage_logged_ = false;
     });
     redisAsyncSetDisconnectCallback(context, [](const redisAsyncContext* ctx, int) {
-        connection::of(ctx->data)->owner.on_connection_lost(
-            ctx->errstr[0] != '\0' ? ctx->errstr : "connection closed");
+        connection::of(ctx->data)->owner.set_state(
+            link_state::down, ctx->errstr[0] != '\0' ? ctx->errstr : "connection closed");
     });
-    connection_ = std::move(link);
 }
 
-void redis_client::on_connection_lost(std::string_view reason) {
-    connected_ = false;
-    attempt_pending_ = false;
-    if (!outage_logged_ && !stopping_) {
-        outage_logged_ = true;
-        log_line("redis unavailable")
-            .add("host", options_.host)
-            .add("port", std::int64_t{options_.port})
-            .add("reason", reason)
-            .write(spdlog::level::warn);
+void redis_client::close() {
+    const auto link = std::move(connection_);
+    if (link && link->context != nullptr) {
+        redisAsyncFree(link->context); // fails the commands waiting on it, then cleans up
     }
-    schedule_reconnect();
-}
-
-void redis_client::schedule_reconnect() {
-    if (stopping_ || reconnect_scheduled_) {
-        return;
-    }
-    reconnect_scheduled_ = true;
-    reconnect_timer_.expires_after(backoff_);
-    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(2000));
-    reconnect_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && !stopping_) {
-            connection_.reset();
-            connect();
-        }
-    });
-}
-
-void redis_client::watch_for_stuck_commands() {
-    watchdog_timer_.expires_after(options_.command_timeout / 4);
-    watchdog_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping_) {
-            return;
-        }
-        // hiredis has no connect timeout: a peer that drops SYNs would keep us "connecting"
-        // for the kernel's two minutes.
-        if (attempt_pending_ && steady_clock::now() - attempt_started_ > options_.command_timeout) {
-            const auto link = std::move(connection_);
-            if (link) {
-                address_.reset(); // connecting timed out: the server may have moved
-            }
-            on_connection_lost("not connected within the timeout (REDIS_TIMEOUT_MS)");
-            if (link && link->context != nullptr) {
-                redisAsyncFree(link->context); // not connected yet: no disconnect callback
-            }
-        } else if (connection_ && connection_->context != nullptr &&
-                   !connection_->sent_at.empty() &&
-                   steady_clock::now() - connection_->sent_at.front() > options_.command_timeout) {
-            on_connection_lost("no reply within the command timeout");
-            redisAsyncFree(connection_->context); // fails what waits on this connection
-        }
-        watch_for_stuck_commands();
-    });
+    state_ = link_state::down;
 }
 
 asio::awaitable<redis_reply> redis_client::get(std::string_view key) {
@@ -317,8 +307,13 @@ asio::awaitable<redis_reply> redis_client::ping() {
     return run("PING", {});
 }
 
+asio::awaitable<std::string> redis_client::unready_reason() {
+    const redis_reply pong = co_await ping();
+    co_return pong.type == redis_reply::kind::value ? std::string{} : pong.text;
+}
+
 asio::awaitable<redis_reply> redis_client::run(std::string_view verb, std::string_view argument) {
-    if (!connected_ || !connection_ || connection_->context == nullptr) {
+    if (state_ != link_state::up || !connection_ || connection_->context == nullptr) {
         command_errors_.add();
         co_return redis_reply::error("redis: not connected to " + options_.host + ":" +
                                      std::to_string(options_.port));

@@ -2,6 +2,7 @@
 
 #include "meshdemo/admin_routes.hpp"
 #include "meshdemo/async.hpp"
+#include "meshdemo/cors.hpp"
 #include "meshdemo/readiness_probe.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -65,51 +66,61 @@ runtime_settings read_runtime_settings(const settings_reader& reader) {
     return settings;
 }
 
+/** One worker thread's io_context and the service's worker on it. */
+struct service_runtime::worker_thread {
+    /** An io_context whose pending work can be dropped before the objects it refers to go. */
+    struct context : asio::io_context {
+        context() : asio::io_context(1) {}
+        void drop_pending_work() { shutdown(); }
+    };
+
+    // Coroutines still suspended (requests cut off by the grace period, a Redis reconnect loop)
+    // use the worker's clients: end them first, then the worker, then (as a member) the context.
+    ~worker_thread() { io.drop_pending_work(); }
+
+    context io;
+    std::unique_ptr<service_worker> service;
+};
+
 service_runtime::service_runtime(std::string service, runtime_settings settings)
     : service_(std::move(service)), settings_(settings) {
     raise_open_file_limit();
     for (std::size_t i = 0; i < settings_.threads; ++i) {
-        workers_.push_back(std::make_unique<worker_context>(1));
+        workers_.push_back(std::make_unique<worker_thread>());
     }
     metrics_.add_info("build_info", "Version of the running service.",
                       {{"service", service_}, {"version", MESHDEMO_VERSION}});
 }
 
-service_runtime::~service_runtime() {
-    signals_.reset();
-    admin_server_.reset();
-    main_server_.reset();
-    // Coroutines still suspended (requests cut off by the grace period) hold guards that call
-    // into owned objects (e.g. a connection slot of an http_client): end them while those
-    // objects exist, then the objects, then (as members) the io_contexts.
-    for (auto& worker : workers_) {
-        worker->drop_pending_work();
-    }
-    owned_.clear();
-}
+// Members go in reverse order: signals and servers first, then the workers, then the metrics.
+service_runtime::~service_runtime() = default;
 
-void service_runtime::serve(std::uint16_t port, std::vector<std::string> routes,
-                            const std::function<request_handler(std::size_t)>& make_handler) {
+void service_runtime::serve(const main_port& main, const worker_factory& make_worker) {
     std::vector<asio::io_context*> contexts;
     std::vector<request_handler> handlers;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
-        contexts.push_back(workers_[i].get());
-        handlers.push_back(make_handler(i));
+        worker_thread& worker = *workers_[i];
+        worker.service = make_worker(worker.io, i);
+        contexts.push_back(&worker.io);
+        request_handler handler = [&service = *worker.service](const http_request& request,
+                                                               request_context& context) {
+            return service.answer(request, context);
+        };
+        handlers.push_back(main.debug_cors ? with_debug_cors(std::move(handler))
+                                           : std::move(handler));
     }
-    auto& route_metrics = metrics_.add_http_server(std::move(routes));
+    auto& route_metrics = metrics_.add_http_server(main.routes);
     main_server_ = std::make_unique<http_server>(
         contexts, std::move(handlers),
         http_server::options{"main", settings_.limits, &route_metrics, true});
-    listen_or_explain(*main_server_, settings_.bind_address, port, "PORT");
+    listen_or_explain(*main_server_, settings_.bind_address, main.port, "PORT");
 
-    admin_state admin{&metrics_, &draining_, [this]() -> asio::awaitable<std::string> {
-                          if (!readiness_) {
-                              co_return std::string{};
-                          }
-                          co_return co_await readiness_();
+    service_worker& first = *workers_.front()->service;
+    admin_state admin{&metrics_, &draining_, [&first] {
+                          return first.unready_reason();
                       }};
     admin_server_ = std::make_unique<http_server>(
-        std::vector<asio::io_context*>{workers_.front().get()},
+        std::vector<asio::io_context*>{&workers_.front()->io},
         std::vector<request_handler>{make_admin_handler(std::move(admin))},
         http_server::options{"admin", settings_.limits, nullptr, false});
     listen_or_explain(*admin_server_, settings_.bind_address, settings_.admin_port, "ADMIN_PORT");
@@ -118,13 +129,13 @@ void service_runtime::serve(std::uint16_t port, std::vector<std::string> routes,
 int service_runtime::run() {
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     for (auto& worker : workers_) {
-        guards.push_back(asio::make_work_guard(*worker));
+        guards.push_back(asio::make_work_guard(worker->io));
     }
     main_server_->start();
     admin_server_->start();
     // Installed before any thread runs, so that an early SIGTERM is handled, not fatal.
-    signals_ = std::make_unique<asio::signal_set>(*workers_.front(), SIGINT, SIGTERM);
-    asio::co_spawn(*workers_.front(), wait_for_signals(), asio::detached);
+    signals_ = std::make_unique<asio::signal_set>(workers_.front()->io, SIGINT, SIGTERM);
+    asio::co_spawn(workers_.front()->io, wait_for_signals(), asio::detached);
     log_line("started")
         .add("version", MESHDEMO_VERSION)
         .add("threads", static_cast<std::int64_t>(workers_.size()))
@@ -133,9 +144,9 @@ int service_runtime::run() {
 
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) {
-        threads.emplace_back([this, i] { workers_[i]->run(); });
+        threads.emplace_back([&io = workers_[i]->io] { io.run(); });
     }
-    workers_.front()->run();
+    workers_.front()->io.run();
     for (auto& thread : threads) {
         thread.join();
     }
@@ -153,7 +164,7 @@ asio::awaitable<void> service_runtime::wait_for_signals() {
         .add("delay_ms", static_cast<std::int64_t>(settings_.shutdown_delay.count()))
         .add("grace_ms", static_cast<std::int64_t>(settings_.shutdown_grace.count()))
         .write(spdlog::level::info);
-    asio::co_spawn(*workers_.front(), shut_down(), asio::detached);
+    asio::co_spawn(workers_.front()->io, shut_down(), asio::detached);
     // A second signal means: stop now.
     auto [again, second] = co_await signals_->async_wait(use_nothrow);
     if (!again) {
@@ -165,7 +176,7 @@ asio::awaitable<void> service_runtime::wait_for_signals() {
 
 asio::awaitable<void> service_runtime::shut_down() {
     draining_ = true;
-    asio::steady_timer timer(*workers_.front());
+    asio::steady_timer timer(workers_.front()->io);
     timer.expires_after(settings_.shutdown_delay);
     co_await timer.async_wait(use_nothrow);
 
@@ -186,12 +197,10 @@ asio::awaitable<void> service_runtime::shut_down() {
 }
 
 void service_runtime::stop_workers() {
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-        asio::post(*workers_[i], [this, i] {
-            for (auto& action : stop_actions_) {
-                action(i);
-            }
-            workers_[i]->stop();
+    for (auto& worker : workers_) {
+        asio::post(worker->io, [&worker = *worker] {
+            worker.service->stop();
+            worker.io.stop();
         });
     }
 }

@@ -3,7 +3,7 @@
 #include "playlist_catalog.hpp"
 
 #include "meshdemo/concurrency.hpp"
-#include "meshdemo/cors.hpp"
+#include "meshdemo/http_responses.hpp"
 #include "meshdemo/logging.hpp"
 #include "meshdemo/url.hpp"
 
@@ -32,23 +32,16 @@ playlists_metrics add_playlists_metrics(metrics_registry& registry) {
 }
 
 playlists_handler::playlists_handler(redis_client& redis, http_client& videos,
-                                     fanout_settings fanout, playlists_metrics metrics,
-                                     bool debug_cors)
-    : redis_(redis), videos_(videos), fanout_(fanout), metrics_(metrics), debug_cors_(debug_cors) {}
+                                     fanout_settings fanout, playlists_metrics metrics)
+    : redis_(redis), videos_(videos), fanout_(fanout), metrics_(metrics) {}
 
 asio::awaitable<http_response> playlists_handler::operator()(const http_request& request,
                                                              request_context& context) {
-    context.route = "/";
-    return with_debug_cors(debug_cors_, request, [&] { return answer(request, context); });
-}
-
-asio::awaitable<http_response> playlists_handler::answer(const http_request& request,
-                                                         request_context& context) {
     // "/api/playlists" too: the entry may route the page's data request here unstripped.
     if (const auto path = target_path(request.target()); path != "/" && path != "/api/playlists") {
-        context.route = "other";
         co_return json_error(request, http::status::not_found, "not found: ask for /");
     }
+    context.route = "/";
     if (!is_get_or_head(request)) {
         co_return method_not_allowed(request);
     }

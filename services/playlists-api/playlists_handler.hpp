@@ -50,14 +50,12 @@ playlists_metrics add_playlists_metrics(meshdemo::metrics_registry& registry);
 class playlists_handler {
 public:
     playlists_handler(meshdemo::redis_client& redis, meshdemo::http_client& videos,
-                      fanout_settings fanout, playlists_metrics metrics, bool debug_cors);
+                      fanout_settings fanout, playlists_metrics metrics);
 
     meshdemo::asio::awaitable<meshdemo::http_response>
     operator()(const meshdemo::http_request& request, meshdemo::request_context& context);
 
 private:
-    meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
-                                                              meshdemo::request_context& context);
     meshdemo::asio::awaitable<std::optional<std::string>>
     fetch_video(const std::string& id, const meshdemo::request_context& context,
                 std::chrono::steady_clock::time_point budget_end);
@@ -70,7 +68,6 @@ private:
     meshdemo::http_client& videos_;
     fanout_settings fanout_;
     playlists_metrics metrics_;
-    bool debug_cors_;
     std::string cached_stored_;
     std::shared_ptr<const playlist_plan> cached_plan_;
     std::string cached_problem_; ///< why cached_stored_ cannot be used, when it cannot

@@ -3,7 +3,7 @@
 #include "video_id.hpp"
 
 #include "meshdemo/async.hpp"
-#include "meshdemo/cors.hpp"
+#include "meshdemo/http_responses.hpp"
 #include "meshdemo/logging.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -13,18 +13,12 @@ namespace videos_api {
 
 using namespace meshdemo;
 
-videos_handler::videos_handler(redis_client& redis, fault_injector& faults, videos_metrics metrics,
-                               bool debug_cors)
-    : redis_(redis), faults_(faults), metrics_(metrics), debug_cors_(debug_cors) {}
+videos_handler::videos_handler(redis_client& redis, fault_injector& faults, videos_metrics metrics)
+    : redis_(redis), faults_(faults), metrics_(metrics) {}
 
 asio::awaitable<http_response> videos_handler::operator()(const http_request& request,
                                                           request_context& context) {
     context.route = "/{id}";
-    return with_debug_cors(debug_cors_, request, [&] { return answer(request, context); });
-}
-
-asio::awaitable<http_response> videos_handler::answer(const http_request& request,
-                                                      request_context& context) {
     if (!is_get_or_head(request)) {
         co_return method_not_allowed(request);
     }

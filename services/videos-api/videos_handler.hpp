@@ -19,19 +19,15 @@ struct videos_metrics {
 class videos_handler {
 public:
     videos_handler(meshdemo::redis_client& redis, meshdemo::fault_injector& faults,
-                   videos_metrics metrics, bool debug_cors);
+                   videos_metrics metrics);
 
     meshdemo::asio::awaitable<meshdemo::http_response>
     operator()(const meshdemo::http_request& request, meshdemo::request_context& context);
 
 private:
-    meshdemo::asio::awaitable<meshdemo::http_response> answer(const meshdemo::http_request& request,
-                                                              meshdemo::request_context& context);
-
     meshdemo::redis_client& redis_;
     meshdemo::fault_injector& faults_;
     videos_metrics metrics_;
-    bool debug_cors_;
 };
 
 } // namespace videos_api

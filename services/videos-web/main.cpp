@@ -5,6 +5,7 @@
 #include "meshdemo/service_runtime.hpp"
 
 #include <algorithm>
+#include <memory>
 
 using namespace meshdemo;
 
@@ -36,32 +37,54 @@ std::string read_base_path(const settings_reader& reader) {
     return base;
 }
 
-void set_up(const settings_reader& reader, service_runtime& runtime) {
-    const std::uint16_t port = reader.port("PORT", 8080);
-    const http_url playlists_api = reader.url("PLAYLISTS_API_URL", "http://playlists-api");
-    const videos_web::web_settings settings{
-        read_version(reader), reader.milliseconds("PLAYLISTS_API_TIMEOUT_MS", 5000, 1, 600000),
-        read_base_path(reader)};
-    const std::string web_root = reader.text("WEB_ROOT", "web");
-    const auto& site = [&]() -> const videos_web::static_site& {
-        try {
-            return runtime.make_owned<videos_web::static_site>(
-                videos_web::static_site::load(web_root));
-        } catch (const std::runtime_error& error) {
-            throw settings_error("WEB_ROOT", error.what(), web_root);
-        }
-    }();
+/** What every worker of videos-web is made from: the site, loaded once and shared read-only,
+ * and its settings. */
+struct web_setup {
+    std::shared_ptr<const videos_web::static_site> site;
+    http_url playlists_api;
+    videos_web::web_settings settings;
+};
 
-    runtime.serve(port, {"static", "/api/playlists", "/config.json", "other"},
-                  [&](std::size_t worker) -> request_handler {
-                      auto& playlists =
-                          runtime.make_owned<http_client>(runtime.worker(worker), playlists_api);
-                      auto& handler =
-                          runtime.make_owned<videos_web::web_handler>(site, playlists, settings);
-                      return [&handler](const http_request& request, request_context& context) {
-                          return handler(request, context);
-                      };
-                  });
+/** What one worker thread of videos-web holds: its pool of connections to playlists-api and
+ * the handler that serves the site and forwards to that pool. */
+class web_worker final : public service_worker {
+public:
+    web_worker(asio::io_context& io, const web_setup& setup)
+        : site_(setup.site), playlists_api_(io, setup.playlists_api),
+          handler_(*site_, playlists_api_, setup.settings) {}
+
+    asio::awaitable<http_response> answer(const http_request& request,
+                                          request_context& context) override {
+        return handler_(request, context);
+    }
+
+private:
+    std::shared_ptr<const videos_web::static_site> site_;
+    http_client playlists_api_;
+    videos_web::web_handler handler_;
+};
+
+std::shared_ptr<const videos_web::static_site> load_site(const std::string& web_root) {
+    try {
+        return std::make_shared<const videos_web::static_site>(
+            videos_web::static_site::load(web_root));
+    } catch (const std::runtime_error& error) {
+        throw settings_error("WEB_ROOT", error.what(), web_root);
+    }
+}
+
+void set_up(const settings_reader& reader, service_runtime& runtime) {
+    const main_port main{reader.port("PORT", 8080),
+                         {"static", "/api/playlists", "/config.json", "other"}};
+    web_setup setup;
+    setup.playlists_api = reader.url("PLAYLISTS_API_URL", "http://playlists-api");
+    setup.settings = {read_version(reader),
+                      reader.milliseconds("PLAYLISTS_API_TIMEOUT_MS", 5000, 1, 600000),
+                      read_base_path(reader)};
+    setup.site = load_site(reader.text("WEB_ROOT", "web"));
+    runtime.serve(main, [&setup](asio::io_context& io, std::size_t) {
+        return std::make_unique<web_worker>(io, setup);
+    });
 }
 
 } // namespace

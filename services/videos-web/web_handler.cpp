@@ -1,5 +1,6 @@
 #include "web_handler.hpp"
 
+#include "meshdemo/http_responses.hpp"
 #include "meshdemo/json_text.hpp"
 #include "meshdemo/logging.hpp"
 #include "meshdemo/url.hpp"

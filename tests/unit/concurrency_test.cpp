@@ -1,8 +1,8 @@
 #include "meshdemo/async.hpp"
 #include "meshdemo/concurrency.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
+#include "run_coroutine.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
@@ -12,26 +12,6 @@
 
 namespace asio = boost::asio;
 using meshdemo::for_each_concurrently;
-
-namespace {
-
-/** Runs body to completion on a fresh io_context; rethrows what escaped it. */
-template <typename Body> void run(Body body) {
-    asio::io_context io;
-    std::exception_ptr escaped;
-    bool finished = false;
-    asio::co_spawn(io, body(), [&](std::exception_ptr error) {
-        escaped = error;
-        finished = true;
-    });
-    io.run();
-    ASSERT_TRUE(finished);
-    if (escaped) {
-        std::rethrow_exception(escaped);
-    }
-}
-
-} // namespace
 
 TEST(ForEachConcurrently, RunsEveryTaskOnceAndNeverMoreThanTheLimitAtATime) {
     std::vector<int> runs(25, 0);
@@ -49,7 +29,7 @@ TEST(ForEachConcurrently, RunsEveryTaskOnceAndNeverMoreThanTheLimitAtATime) {
         });
         EXPECT_EQ(active, 0) << "returned before every task finished";
     };
-    run(body);
+    run_coroutine(body);
     EXPECT_EQ(runs, std::vector<int>(25, 1));
     EXPECT_EQ(most_active, 4);
 }
@@ -65,7 +45,7 @@ TEST(ForEachConcurrently, NoTasksAndALimitAboveTheCountAreFine) {
         co_await for_each_concurrently(3, 1000, task);
         co_await for_each_concurrently(3, 0, task); // a limit of 0 still makes progress
     };
-    run(body);
+    run_coroutine(body);
     EXPECT_EQ(calls, 6);
 }
 
@@ -82,6 +62,6 @@ TEST(ForEachConcurrently, AnEscapingExceptionIsRethrownAfterEveryLaneFinished) {
             ++finished;
         });
     };
-    EXPECT_THROW(run(body), std::runtime_error);
+    EXPECT_THROW(run_coroutine(body), std::runtime_error);
     EXPECT_EQ(finished, 5) << "the other lanes took every remaining task";
 }

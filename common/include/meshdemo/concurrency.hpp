@@ -1,10 +1,9 @@
 #pragma once
 
-#include "meshdemo/async.hpp"
+#include "meshdemo/async_event.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
@@ -20,7 +19,7 @@ namespace meshdemo {
  * every lane has finished.
  *
  * Plain co_spawn plus a join counter, not Asio's parallel_group: its per-lane cancellation slots
- * allocate on every operation inside a lane (measured in bench/RESULTS.md, Findings).
+ * allocate on every operation inside a lane.
  */
 template <typename Task>
 boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_t limit,
@@ -34,8 +33,7 @@ boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_
     std::size_t next = 0;
     std::size_t running = lane_count;
     std::exception_ptr failure;
-    // The caller waits on a timer that never expires by itself; the last lane cancels it.
-    asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+    async_event all_done(executor);
 
     auto lane = [&]() -> asio::awaitable<void> {
         while (next < count) {
@@ -48,13 +46,15 @@ boost::asio::awaitable<void> for_each_concurrently(std::size_t count, std::size_
             failure = error;
         }
         if (--running == 0) {
-            all_done.cancel();
+            all_done.notify_all();
         }
     };
     for (std::size_t i = 0; i < lane_count; ++i) {
         asio::co_spawn(executor, lane(), lane_finished);
     }
-    co_await all_done.async_wait(use_nothrow);
+    if (running > 0) {
+        co_await all_done.wait();
+    }
     if (failure) {
         std::rethrow_exception(failure);
     }

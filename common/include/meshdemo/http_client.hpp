@@ -1,16 +1,15 @@
 #pragma once
 
+#include "meshdemo/async_event.hpp"
+#include "meshdemo/host_addresses.hpp"
 #include "meshdemo/http_types.hpp"
 #include "meshdemo/url.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,7 +67,6 @@ public:
 
 private:
     class connection_slot;
-    struct name_lookup;
     /** A keep-alive connection with the buffers of its exchanges. Pooled by pointer: moving a
      * Beast stream allocates a new implementation object. */
     struct pooled_connection {
@@ -81,10 +79,6 @@ private:
 
     boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
-    /** The peer's addresses, from the cache or one shared lookup, within deadline. */
-    boost::asio::awaitable<call_result>
-    resolve(boost::asio::ip::tcp::resolver::results_type& endpoints,
-            std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<call_result> exchange(std::string_view path, const header_list& headers,
                                                  std::chrono::steady_clock::time_point deadline);
     /** An idle connection that may carry a request, or none. */
@@ -101,14 +95,9 @@ private:
     /** Host and User-Agent, the same on every request. */
     std::string fixed_fields_;
     std::size_t in_use_ = 0;
-    /** A call waiting for a connection, woken by cancelling its timer. */
-    struct waiter {
-        boost::asio::steady_timer wake;
-        bool queued = true; ///< still in waiting_
-    };
-    std::deque<waiter*> waiting_;
-    /** Shared with a lookup in flight, which may outlive the client. */
-    std::shared_ptr<name_lookup> names_;
+    /** Calls waiting for a connection; release() hands its connection to the first of them. */
+    async_event connection_freed_;
+    host_addresses addresses_;
     std::vector<std::unique_ptr<pooled_connection>> idle_;
 };
 

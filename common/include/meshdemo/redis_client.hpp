@@ -1,16 +1,15 @@
 #pragma once
 
+#include "meshdemo/async_event.hpp"
+#include "meshdemo/host_addresses.hpp"
 #include "meshdemo/metrics.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,10 +37,11 @@ struct redis_options {
  * Represents one asynchronous connection to a Redis server, for one single-threaded io_context.
  *
  * hiredis does the protocol; its socket is watched with Asio so that commands never block the
- * event loop. The connection is made in the background and remade with backoff whenever it is
- * lost, so a Redis restart is survived without restarting the service. Commands issued while
- * disconnected fail at once instead of queueing; a command that gets no answer within
- * command_timeout breaks the connection, failing every command waiting on it.
+ * event loop. One coroutine keeps the connection: it looks the server up, connects within
+ * command_timeout, watches the connection until it is lost, backs off and begins again, so a
+ * Redis restart is survived without restarting the service. Commands issued while disconnected
+ * fail at once instead of queueing; a command that gets no answer within command_timeout breaks
+ * the connection, failing every command waiting on it.
  */
 class redis_client {
 public:
@@ -57,38 +57,40 @@ public:
 
     boost::asio::awaitable<redis_reply> get(std::string_view key);
     boost::asio::awaitable<redis_reply> ping();
+    /** Empty when Redis answers a PING, otherwise why not: for readiness checks. */
+    boost::asio::awaitable<std::string> unready_reason();
 
 private:
     struct connection;
     struct pending_command;
+    enum class link_state { down, connecting, up };
 
     boost::asio::awaitable<redis_reply> run(std::string_view verb, std::string_view argument);
-    void connect();
-    void on_resolved(const boost::asio::ip::tcp::endpoint& endpoint);
-    void on_connection_lost(std::string_view reason);
-    void schedule_reconnect();
-    void watch_for_stuck_commands();
+    /** Connects, watches, backs off and connects again, until stop(). */
+    boost::asio::awaitable<void> keep_connected();
+    /** Empty once connected, otherwise why not. */
+    boost::asio::awaitable<std::string> connect_once();
+    /** Returns why the connection was lost: closed, or a command without reply in time. */
+    boost::asio::awaitable<std::string> watch_until_lost();
+    void open(const boost::asio::ip::tcp::endpoint& endpoint);
+    /** Frees the hiredis context, failing the commands waiting on it. */
+    void close();
+    /** Called from hiredis's callbacks. */
+    void set_state(link_state state, std::string_view reason = {});
 
     boost::asio::io_context& io_;
     redis_options options_;
     counter& command_errors_;
-    boost::asio::ip::tcp::resolver resolver_;
-    boost::asio::steady_timer reconnect_timer_;
-    boost::asio::steady_timer watchdog_timer_;
+    host_addresses addresses_;
+    /** Signalled on every change of state_, and by stop(). */
+    async_event state_changed_;
+    link_state state_ = link_state::down;
+    std::string lost_reason_;
     std::shared_ptr<connection> connection_;
     /** The command being sent, in the wire protocol; reused (hiredis copies it). */
     std::string command_;
-    std::chrono::milliseconds backoff_{100};
-    /** The server's address from the last lookup; forgotten when connecting to it fails. */
-    std::optional<boost::asio::ip::tcp::endpoint> address_;
-    bool lookup_in_flight_ = false;
-    /** Whether an attempt to connect (resolve, then connect) is under way, and since when. */
-    bool attempt_pending_ = false;
-    std::chrono::steady_clock::time_point attempt_started_;
-    bool connected_ = false;
-    bool reconnect_scheduled_ = false;
+    bool running_ = false;
     bool stopping_ = false;
-    bool outage_logged_ = false;
 };
 
 } // namespace meshdemo

@@ -3,6 +3,7 @@
 #include "meshdemo/http_server.hpp"
 #include "meshdemo/logging.hpp"
 #include "meshdemo/metrics.hpp"
+#include "meshdemo/service_worker.hpp"
 #include "meshdemo/settings.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -29,12 +30,18 @@ struct runtime_settings {
 
 runtime_settings read_runtime_settings(const settings_reader& reader);
 
-/** Answers "is this service ready?": empty when ready, otherwise the reason it is not. */
-using readiness_check = std::function<boost::asio::awaitable<std::string>()>;
+/** The service's main port: its number, its route labels (for metrics) and whether to add
+ * CORS headers and answer preflights (ENVIRONMENT=DEBUG). */
+struct main_port {
+    std::uint16_t port = 0;
+    std::vector<std::string> routes;
+    bool debug_cors = false;
+};
 
 /**
- * Represents a running service: its worker threads (one single-threaded io_context each), its
- * main HTTP server, its admin server (/healthz, /readyz, /metrics) and its shutdown.
+ * Represents a running service: its worker threads (each one io_context and the service_worker
+ * that runs on it), its main HTTP server, its admin server (/healthz, /readyz, /metrics) and its
+ * shutdown.
  *
  * On SIGTERM or SIGINT the service reports not ready at once, keeps serving for
  * SHUTDOWN_DELAY_MS (so that load balancers can stop sending), stops accepting, lets the
@@ -47,27 +54,11 @@ public:
     service_runtime(const service_runtime&) = delete;
     service_runtime& operator=(const service_runtime&) = delete;
 
-    std::size_t worker_count() const { return workers_.size(); }
-    boost::asio::io_context& worker(std::size_t index) { return *workers_[index]; }
     metrics_registry& metrics() { return metrics_; }
 
-    /** Serves the main port. make_handler is called once per worker, on the main thread. */
-    void serve(std::uint16_t port, std::vector<std::string> routes,
-               const std::function<request_handler(std::size_t worker)>& make_handler);
-    /** How /readyz decides; runs on worker 0. Without one, ready unless shutting down. */
-    void set_readiness_check(readiness_check check) { readiness_ = std::move(check); }
-    /** Runs on each worker's thread when the service stops (e.g. closing Redis connections). */
-    void on_stop(std::function<void(std::size_t worker)> action) {
-        stop_actions_.push_back(std::move(action));
-    }
-
-    /** Makes an object that lives as long as the service: destroyed after the servers and
-     * before the worker threads' io_contexts it may use. */
-    template <typename T, typename... Args> T& make_owned(Args&&... args) {
-        auto object = std::make_shared<T>(std::forward<Args>(args)...);
-        owned_.push_back(object);
-        return *object;
-    }
+    /** Makes one worker per thread with make_worker (on this thread) and serves the main port
+     * with them. */
+    void serve(const main_port& main, const worker_factory& make_worker);
 
     /** Runs until shut down; returns the exit code. */
     int run();
@@ -77,22 +68,15 @@ private:
     boost::asio::awaitable<void> shut_down();
     void stop_workers();
 
+    struct worker_thread;
+
     std::string service_;
     runtime_settings settings_;
-    /** An io_context whose pending work can be dropped before the objects it refers to go. */
-    struct worker_context : boost::asio::io_context {
-        using boost::asio::io_context::io_context;
-        void drop_pending_work() { shutdown(); }
-    };
-
-    std::vector<std::unique_ptr<worker_context>> workers_;
     metrics_registry metrics_;
-    std::vector<std::shared_ptr<void>> owned_;
+    std::vector<std::unique_ptr<worker_thread>> workers_;
     std::unique_ptr<http_server> main_server_;
     std::unique_ptr<http_server> admin_server_;
     std::unique_ptr<boost::asio::signal_set> signals_;
-    readiness_check readiness_;
-    std::vector<std::function<void(std::size_t)>> stop_actions_;
     std::atomic<bool> draining_{false};
     int exit_code_ = 0;
 };

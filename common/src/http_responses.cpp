@@ -1,4 +1,4 @@
-#include "meshdemo/http_types.hpp"
+#include "meshdemo/http_responses.hpp"
 
 #include "meshdemo/json_text.hpp"
 
@@ -21,16 +21,6 @@ http_response json_response(const http_request& request, http::status status, st
 http_response json_error(const http_request& request, http::status status,
                          std::string_view message) {
     return json_response(request, status, json_error_body(message));
-}
-
-void append_wire_head(std::string& out, const http_response& response) {
-    out.append(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-    out.append(std::to_string(response.result_int())).append(" ");
-    out.append(response.reason()).append("\r\n");
-    for (const auto& field : response.base()) {
-        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
-    }
-    out.append("\r\n");
 }
 
 bool is_get_or_head(const http_request& request) {
