@@ -296,7 +296,7 @@ def resource_row(report, scenario, c, key, ceiling):
     if scenario == "ngx":
         return [SCENARIOS[scenario], c, f"nginx {mb(rss(run, 'nginx'))} (master + workers)", "1.00×",
                 f"nginx {per('nginx')}"] + common
-    rss_sum = sum(run["peak_rss_kb"].values())
+    rss_sum = sum(rss(run, label) or 0 for label in SERVICES)  # the services, not Redis
     redis = fixed(per_1k(cpu(run, *REDIS) or 0.0, run["requests"]))
     return [SCENARIOS[scenario], c, " / ".join(mb(rss(run, label)) for label in SERVICES),
             ratio(rss_sum, rss(top, "nginx")),

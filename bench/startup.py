@@ -3,13 +3,15 @@
 
     python3 bench/startup.py BIN_DIR PLAYLISTS_DB_PORT VIDEOS_DB_PORT [RUNS]
 
-BIN_DIR holds videos-api, playlists-api and videos-web (as bench/run.sh lays them out); the two
-seeded Redis servers are already listening on loopback (bench/run.sh starts them). Each service
-is started RUNS times (default 20), /readyz polled every millisecond, then stopped with SIGTERM.
-Prints a markdown table of the median, 90th percentile and largest time. A benchmark, not a
-test: it asserts nothing.
+BIN_DIR holds videos-api/videos-api, playlists-api/playlists-api and videos-web/videos-web (as
+build/release/services does); the two seeded Redis servers are already listening on loopback
+(bench/bench.py starts them and calls measure_all). Each service is started RUNS times (default
+20), /readyz polled every millisecond, then stopped with SIGTERM. Prints the times as JSON: the
+median, 90th percentile and largest, and every time measured. A benchmark, not a test: it asserts
+nothing.
 """
 import http.client
+import json
 import os
 import signal
 import socket
@@ -54,24 +56,33 @@ def time_to_ready(binary, env):
         process.wait(timeout=15)
 
 
-def main():
-    if len(sys.argv) not in (4, 5):
-        print(__doc__, file=sys.stderr)
-        return 2
-    bin_dir, playlists_db, videos_db = sys.argv[1:4]
-    runs = int(sys.argv[4]) if len(sys.argv) == 5 else 20
+def summary(times):
+    times = sorted(times)
+    return {"median_ms": statistics.median(times),
+            "p90_ms": times[min(len(times) - 1, int(len(times) * 0.9))],
+            "max_ms": times[-1], "runs": len(times), "times_ms": [round(t, 3) for t in times]}
+
+
+def measure_all(bin_dir, playlists_db_port, videos_db_port, runs=20):
+    """{service: summary} for the three services, each started runs times."""
     services = {
-        "videos-api": {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": videos_db},
-        "playlists-api": {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": playlists_db,
+        "videos-api": {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(videos_db_port)},
+        "playlists-api": {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(playlists_db_port),
                           "VIDEOS_API_URL": "http://127.0.0.1:1"},
         "videos-web": {"WEB_ROOT": os.path.join(REPO, "web"),
                        "PLAYLISTS_API_URL": "http://127.0.0.1:1"},
     }
-    print(f"| service | median ms | p90 ms | max ms | runs |\n|---|---:|---:|---:|---:|")
-    for name, env in services.items():
-        times = sorted(time_to_ready(os.path.join(bin_dir, name), env) for _ in range(runs))
-        p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
-        print(f"| {name} | {statistics.median(times):.1f} | {p90:.1f} | {times[-1]:.1f} | {runs} |")
+    return {name: summary([time_to_ready(os.path.join(bin_dir, name, name), env)
+                           for _ in range(runs)])
+            for name, env in services.items()}
+
+
+def main():
+    if len(sys.argv) not in (4, 5):
+        print(__doc__, file=sys.stderr)
+        return 2
+    runs = int(sys.argv[4]) if len(sys.argv) == 5 else 20
+    print(json.dumps(measure_all(*sys.argv[1:4], runs=runs), indent=1))
     return 0
 
 
