@@ -1,4 +1,4 @@
--- wrk script for bench/run.sh: counts answers that are not 2xx, and playlists answers that left
+-- wrk script for bench/bench.py: counts answers that are not 2xx, and playlists answers that left
 -- videos out (X-Videos-Omitted not 0), and prints one machine-readable line in done(), including
 -- p99.9, which `wrk --latency` does not show.
 
