@@ -20,7 +20,8 @@
 #
 # Prints a line starting "The catalog is running" once every service's /readyz answers 200.
 # SIGINT or SIGTERM stops every process it started (by PID), removes its temporary folder and
-# exits 0. A part that cannot start, or stops while running, ends the run: message, exit 1.
+# exits 0 ("catalog stopped: NAME EXIT, ..."). A part that cannot start, stops while running or
+# does not exit 0 when stopped ends the run with a message and exit 1.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,11 +91,21 @@ run_dir=$(mktemp -d /tmp/servicemesh-demo.XXXXXX)
 declare -A pid_of=()
 # shellcheck disable=SC2317 # run by the EXIT trap
 stop_all() {
+    local rc=$? name status summary=
     trap - INT TERM EXIT
-    for pid in "${pid_of[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pid_of[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for name in "${!pid_of[@]}"; do kill -TERM "${pid_of[$name]}" 2>/dev/null || true; done
+    for name in "${!pid_of[@]}"; do
+        status=0
+        wait "${pid_of[$name]}" 2>/dev/null || status=$?
+        summary+="${summary:+, }$name $status"
+        if [ "$status" -ne 0 ]; then
+            echo "run: $name did not stop cleanly (exit $status)" >&2
+            rc=1
+        fi
+    done
     rm -rf "$run_dir"
-    echo "catalog stopped"
+    echo "catalog stopped: $summary"
+    exit "$rc"
 }
 trap stop_all EXIT
 trap 'exit 0' INT TERM

@@ -1,8 +1,9 @@
 'use strict';
 /**
  * Runs the rendered workloads as local processes: the databases with the rendered command (the
- * seed script from deploy/seed), the services from SERVICE_BIN_DIR with the rendered env. Ports
- * become free loopback ports and Service host names become 127.0.0.1; nothing else changes.
+ * seed script from deploy/seed), and the catalog through scripts/run.sh --bin SERVICE_BIN_DIR
+ * with each service's rendered env. Ports become free loopback ports and Service host names
+ * become 127.0.0.1; nothing else changes.
  */
 const fs = require('node:fs');
 const net = require('node:net');
@@ -11,6 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const m = require('./manifests');
+const { start_catalog, free_ports, tail } = require(path.join(m.REPO, 'scripts', 'lib', 'catalog'));
 
 function freePort() {
     return new Promise((resolve, reject) => {
@@ -88,13 +90,16 @@ async function stop(proc, ms = 20000) {
 
 /**
  * Plans local ports for every container port of every workload of a rendering, and the mapping
- * "<service>:<port>" -> local port that the Services give.
+ * "<service>:<port>" -> local port that the Services give. fixed: { workload: { port name:
+ * local port } } for ports chosen elsewhere (the launcher's); free ports for the rest.
  */
-async function planPorts(objects) {
+async function planPorts(objects, fixed = {}) {
     const local = {};
     for (const w of m.workloads(objects)) {
         local[w.name] = {};
-        for (const c of w.containers) for (const p of c.ports || []) local[w.name][p.containerPort] = await freePort();
+        for (const c of w.containers) {
+            for (const p of c.ports || []) local[w.name][p.containerPort] = fixed[w.name]?.[p.name] ?? await freePort();
+        }
     }
     const services = {};
     for (const svc of m.ofKind(objects, 'Service')) {
@@ -146,6 +151,44 @@ async function startDatabases(objects, plan, tmp) {
     return procs;
 }
 
+/** What scripts/run.sh sets for a service itself (besides PORT and ADMIN_PORT, from its ports). */
+const LAUNCHER_WIRING = ['REDIS_HOST', 'REDIS_PORT', 'VIDEOS_API_URL', 'PLAYLISTS_API_URL', 'WEB_ROOT'];
+
+/** scripts/run.sh's ports (a block of 8 from free_ports) by workload and container port name. */
+function launcherPorts([web, playlistsApi, videosApi, playlistsDb, videosDb, admin]) {
+    return {
+        'videos-web': { http: web, admin },
+        'playlists-api': { http: playlistsApi, admin: admin + 1 },
+        'videos-api': { http: videosApi, admin: admin + 2 },
+        'playlists-db': { redis: playlistsDb },
+        'videos-db': { redis: videosDb },
+    };
+}
+
+/**
+ * The catalog through scripts/run.sh --bin binDir, each service with its container's rendered
+ * env (localEnv) and nothing of the launcher's own wiring: a wiring variable the pod does not
+ * set is passed empty, which the services read as unset, as in the pod. Returns the running
+ * catalog (scripts/lib/catalog.js) and, per service, { workload, container, env } where env
+ * holds the ports the launcher gives (PORT, ADMIN_PORT).
+ */
+async function startCatalog(objects, binDir, tmp) {
+    const ports = await free_ports(8);
+    const plan = await planPorts(objects, launcherPorts(ports));
+    const services = {};
+    const settings = {};
+    for (const w of m.workloads(objects).filter((x) => m.ourService(x.containers[0].image))) {
+        const c = w.containers[0];
+        const service = m.ourService(c.image).service;
+        const env = localEnv(c, w.name, plan);
+        services[service] = { workload: w.name, container: c, env };
+        settings[service] = Object.fromEntries(LAUNCHER_WIRING.map((k) => [k, env[k] ?? '']));
+        for (const [k, v] of Object.entries(env)) if (k !== 'PORT' && k !== 'ADMIN_PORT') settings[service][k] = v;
+    }
+    const catalog = await start_catalog({ bin: binDir, log_file: path.join(tmp, 'catalog.log'), env: { PATH: process.env.PATH }, services: settings, ports });
+    return { catalog, services, plan };
+}
+
 function assertEqual(a, b) {
     if (a !== b) throw new Error(`${a} !== ${b}`);
 }
@@ -157,14 +200,4 @@ function tmpDir(prefix) {
     return dir;
 }
 
-/** Where SERVICE_BIN_DIR keeps a service's executable: <dir>/<svc>/<svc> or <dir>/<svc>. */
-function executable(dir, service) {
-    for (const candidate of [path.join(dir, service, service), path.join(dir, service)]) {
-        try {
-            if (fs.statSync(candidate).isFile()) return candidate;
-        } catch { /* next */ }
-    }
-    return null;
-}
-
-module.exports = { freePort, get, until, sleep, within, start, stop, planPorts, localEnv, startDatabases, commandExists, tmpDir, executable };
+module.exports = { freePort, get, until, sleep, within, start, stop, planPorts, localEnv, startDatabases, startCatalog, tail, commandExists, tmpDir };
