@@ -19,6 +19,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         g++ cmake make pkg-config \
         libboost1.81-dev libhiredis-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev \
+        prometheus-cpp-dev \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 

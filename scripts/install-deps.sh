@@ -9,9 +9,11 @@
 # but the tests use (podman's catatonit, the CNI dnsname plugin) is named here explicitly.
 set -euo pipefail
 
+# prometheus-cpp-dev: only its core library is linked (pkg-config prometheus-cpp-core); the
+# package also pulls civetweb and curl development packages, which nothing here uses.
 run_packages=(g++ cmake make pkg-config libboost1.81-dev libhiredis-dev nlohmann-json3-dev
-              libsimdjson-dev libspdlog-dev libfmt-dev libgtest-dev redis-server redis-tools
-              curl ca-certificates)
+              libsimdjson-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev
+              redis-server redis-tools curl ca-certificates)
 # catatonit: podman's init for compose's `init: true` (a Recommends of podman).
 # golang-github-containernetworking-plugin-dnsname: container names resolve between containers
 # on Debian 12's CNI network backend only with it (not even recommended by podman).

@@ -43,8 +43,8 @@ sockaddr_in loopback(const char* address, std::uint16_t port) {
 }
 
 double client_calls(const std::string& metrics, const std::string& outcome) {
-    return metric_value(metrics, R"(http_client_requests_total{peer="videos-api",outcome=")" +
-                                     outcome + "\"}");
+    return metric_value(metrics, R"(http_client_requests_total{outcome=")" + outcome +
+                                     R"(",peer="videos-api"})");
 }
 
 /** Both APIs and their databases on loopback; videos-api with the given extra settings. */

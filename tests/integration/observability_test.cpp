@@ -202,10 +202,10 @@ TEST(Observability, FlakyLoadOmissionsAgreeWithInjectedFailures) {
     EXPECT_EQ(static_cast<double>(omitted.load()), injected);
     EXPECT_EQ(metric_value(playlists_metrics, "playlists_videos_omitted_total"), injected);
     EXPECT_EQ(metric_value(playlists_metrics,
-                           R"(http_client_requests_total{peer="videos-api",outcome="5xx"})"),
+                           R"(http_client_requests_total{outcome="5xx",peer="videos-api"})"),
               injected);
     EXPECT_EQ(metric_value(playlists_metrics,
-                           R"(http_client_requests_total{peer="videos-api",outcome="ok"})") +
+                           R"(http_client_requests_total{outcome="ok",peer="videos-api"})") +
                   injected,
               static_cast<double>(load.sent * 9));
 }

@@ -11,68 +11,76 @@
 #include <utility>
 #include <vector>
 
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T> class Family;
+} // namespace prometheus
+
 namespace meshdemo {
 
 /** Label pairs of one series, e.g. {{"route", "/{id}"}}. Fixed when the series is made. */
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
 
-/** A monotonically increasing count. Lock-free; safe from any thread. */
+/** A monotonically increasing count: a prometheus-cpp Counter. Safe from any thread. */
 class counter {
 public:
-    void add(std::uint64_t amount = 1) { value_.fetch_add(amount, std::memory_order_relaxed); }
-    std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+    explicit counter(prometheus::Counter& impl) : impl_(&impl) {}
+    void add(std::uint64_t amount = 1);
+    std::uint64_t value() const;
 
 private:
-    std::atomic<std::uint64_t> value_{0};
+    prometheus::Counter* impl_;
 };
 
-/** A latency histogram with fixed buckets in seconds. Lock-free; safe from any thread. */
+/** A latency histogram with fixed buckets in seconds: a prometheus-cpp Histogram. */
 class histogram {
 public:
     static constexpr std::array<double, 14> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                    0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 
+    explicit histogram(prometheus::Histogram& impl) : impl_(&impl) {}
     void observe(std::chrono::nanoseconds duration);
-    void render(std::string& out, std::string_view name, std::string_view labels) const;
 
 private:
-    std::array<std::atomic<std::uint64_t>, bounds.size() + 1> buckets_{};
-    std::atomic<std::uint64_t> sum_nanoseconds_{0};
+    prometheus::Histogram* impl_;
 };
 
 /**
  * Requests served, per route and status code, and their latency per route.
- * Routes are fixed at start-up; status codes are counted in a flat array, so recording a
- * request takes two relaxed atomic increments and no lock.
+ * Routes are fixed at start-up; a status code's series is added to the family the first time it
+ * is seen (prometheus-cpp's Family::Add takes a lock), then reused through a pointer.
  */
 class http_server_metrics {
 public:
-    http_server_metrics(std::string metric_prefix, std::vector<std::string> routes);
+    http_server_metrics(prometheus::Registry& registry, std::vector<std::string> routes);
 
     /** Index of a route given at construction; the last route catches everything else. */
     std::size_t route_index(std::string_view route) const;
     void record(std::size_t route, unsigned status, std::chrono::nanoseconds duration);
     std::uint64_t count(std::string_view route, unsigned status) const;
-    void render(std::string& out) const;
 
 private:
     struct route_series {
         std::string route;
-        std::array<std::atomic<std::uint64_t>, 500> by_status{}; // index: status - 100
-        histogram latency;
+        std::array<std::atomic<prometheus::Counter*>, 500> by_status{}; // index: status - 100
+        prometheus::Histogram* latency = nullptr;
     };
 
-    std::string prefix_;
+    prometheus::Family<prometheus::Counter>* requests_;
     std::deque<route_series> routes_;
 };
 
 /**
- * The metrics of one process, rendered in the Prometheus text format.
- * Series are registered at start-up (not thread-safe then); afterwards they are updated
- * lock-free from any thread, and a scrape only reads atomics: it never blocks a request.
+ * The metrics of one process, kept in a prometheus-cpp Registry and rendered by its text
+ * serializer. Series are registered at start-up; afterwards they are updated from any thread.
  */
 class metrics_registry {
 public:
+    metrics_registry();
+    ~metrics_registry();
+
     counter& add_counter(const std::string& name, const std::string& help,
                          metric_labels labels = {});
     histogram& add_histogram(const std::string& name, const std::string& help,
@@ -84,26 +92,10 @@ public:
     std::string render() const;
 
 private:
-    enum class kind { counter, histogram, info };
-    struct series {
-        metric_labels labels;
-        std::unique_ptr<counter> count;
-        std::unique_ptr<histogram> latency;
-    };
-    struct metric_family {
-        std::string name;
-        std::string help;
-        kind type;
-        std::vector<series> members;
-    };
-
-    metric_family& family_for(const std::string& name, const std::string& help, kind type);
-
-    std::deque<metric_family> families_;
+    std::unique_ptr<prometheus::Registry> registry_;
+    std::deque<counter> counters_;
+    std::deque<histogram> histograms_;
     std::unique_ptr<http_server_metrics> http_server_;
 };
-
-/** Renders labels as {a="x",b="y"} with Prometheus escaping; empty for no labels. */
-std::string render_labels(const metric_labels& labels);
 
 } // namespace meshdemo

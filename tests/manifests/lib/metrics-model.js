@@ -137,23 +137,19 @@ function exposedMetrics(sources = readSources()) {
             addFamily(name, type, labelList(args[2], text), servicesOf(file, fn, sources), file);
         }
     }
-    // The HTTP server's per-route metrics: add_http_server() names a prefix, and
-    // http_server_metrics::render() builds the names from it, with the labels it renders.
-    const runtime = Object.entries(sources).find(([, t]) => /\badd_http_server\s*\(/.test(t) && /make_unique<http_server_metrics>\(\s*"/.test(t));
-    if (!runtime) throw new Error('common/src: no add_http_server with a metric prefix');
-    const prefix = /make_unique<http_server_metrics>\(\s*"([^"]+)"/.exec(runtime[1])[1];
-    const render = /void\s+http_server_metrics::render\([^)]*\)\s*const\s*\{([\s\S]*?)\n\}/.exec(runtime[1]);
-    if (!render) throw new Error(`${runtime[0]}: no http_server_metrics::render`);
-    const parts = [...render[1].matchAll(/const std::string (\w+) = prefix_ \+ "(\w+)";/g)];
-    if (parts.length === 0) throw new Error(`${runtime[0]}: http_server_metrics::render names no metric`);
+    // The HTTP server's per-route metrics: http_server_metrics's constructor registers their
+    // families with prometheus-cpp's builders (`x = prometheus::BuildCounter().Name("...")`), and
+    // the series are added with their labels (`x->Add({{"route", ...}, ...})`).
+    const runtime = Object.entries(sources).find(([, t]) => /\bhttp_server_metrics::http_server_metrics\s*\(/.test(t));
+    if (!runtime) throw new Error('common/src: no http_server_metrics constructor');
+    const built = [...runtime[1].matchAll(/(\w+)\s*(?:\(\s*&|=)\s*prometheus::Build(Counter|Histogram)\(\)\s*\.Name\("([^"]+)"\)/g)];
+    if (built.length === 0) throw new Error(`${runtime[0]}: http_server_metrics registers no metric`);
     const servers = m.SERVICES.filter((svc) => Object.entries(sources).some(([f, t]) => f.startsWith(`services/${svc}/`) && /\bserve\s*\(/.test(t)));
-    parts.forEach((p, i) => {
-        const body = render[1].slice(p.index, i + 1 < parts.length ? parts[i + 1].index : undefined);
-        const type = new RegExp(`append_header\\(out, ${p[1]}, "[^"]*", "(\\w+)"\\)`).exec(body);
-        if (!type) throw new Error(`${runtime[0]}: no TYPE for ${prefix}${p[2]}`);
-        const labels = [...body.matchAll(/render_labels\(\s*(\{[\s\S]*?\})\s*\)/g)].flatMap((x) => labelList(x[1], body));
-        addFamily(`${prefix}${p[2]}`, type[1], labels, servers, runtime[0]);
-    });
+    for (const [, variable, type, name] of built) {
+        const labels = [...runtime[1].matchAll(new RegExp(`\\b${variable}(?:->|\\.)Add\\(\\s*(\\{\\{[\\s\\S]*?\\}\\})`, 'g'))]
+            .flatMap((x) => labelList(x[1], runtime[1]));
+        addFamily(name, type.toLowerCase(), labels, servers, runtime[0]);
+    }
     return families;
 }
 
