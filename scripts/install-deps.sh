@@ -29,7 +29,7 @@ test_tools=(clang++:clang chromium:chromium nginx:nginx-light wrk:wrk python3:py
             /usr/libexec/podman/catatonit:catatonit /usr/lib/cni/bridge:containernetworking-plugins
             /usr/lib/cni/dnsname:golang-github-containernetworking-plugin-dnsname
             ps:procps ip:iproute2 busybox:busybox unshare:util-linux shellcheck:shellcheck
-            node:nodejs npm:npm)
+            apt-get:apt dpkg-deb:dpkg node:nodejs npm:npm)
 
 # Node.js 20 or newer: the test runner's options (--test-concurrency) and the test packages need
 # it. Where the machine's is older (Debian 12's own nodejs is 18), Node.js 20 comes from the npm
