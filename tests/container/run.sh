@@ -2,6 +2,7 @@
 # Container test: builds the three images from the Dockerfile exactly as a user would, runs
 # docker-compose.yaml with podman-compose, and checks the demo through its published ports:
 # the page, the catalog through every hop, a database restart, FLAKY mode; then brings it all down.
+# Bash drives podman; what the stack answers is checked in Node (tests/container/check.js).
 #
 # Usage (as root, Debian 12):  bash tests/container/run.sh
 # Environment:
@@ -37,8 +38,8 @@ wait_seconds=${WAIT_SECONDS:-90}
 # The compose file reads these from the shell: the checks expect the defaults unless said otherwise.
 unset FLAKY FLAKY_RATE FLAKY_STATUS FLAKY_MODE FLAKY_SEED LATENCY_MS LATENCY_JITTER_MS ENVIRONMENT \
     VIDEOS_API_TIMEOUT_MS WEB_VERSION LOG_LEVEL LOG_FORMAT
-known_video=jM36M39MA3I
-work_dir=
+# A video of the seed, asked for by name (tests/container/check.js reads it too).
+export KNOWN_VIDEO=jM36M39MA3I
 stack_started=false
 volumes_before=
 networks_before=
@@ -124,15 +125,6 @@ compose_up() {
     fi
 }
 
-# The healthcheck test compose declares for SERVICE, one element per line (CMD, then the argv).
-healthcheck_command() {
-    python3 -c '
-import sys, yaml
-test = yaml.safe_load(open(sys.argv[1]))["services"][sys.argv[2]]["healthcheck"]["test"]
-print("\n".join(test if isinstance(test, list) else ["CMD-SHELL", test]))
-' "$repo/docker-compose.yaml" "$1"
-}
-
 project_containers() {
     podman ps -a -q --filter "label=io.podman.compose.project=$project"
 }
@@ -142,18 +134,10 @@ service_container() {
         --filter "label=com.docker.compose.service=$1"
 }
 
-# GET url [curl options...]: prints the status code ("000" if no answer); body and headers in
-# $work_dir/body and $work_dir/headers.
-http_get() {
-    local url=$1
-    shift
-    curl -sS -o "$work_dir/body" -D "$work_dir/headers" -w '%{http_code}' --max-time 5 "$@" \
-        "$url" 2>/dev/null || true
-}
-
-header_value() {
-    tr -d '\r' <"$work_dir/headers" | awk -v name="$1" -F': *' 'tolower($1) == tolower(name) { v = $2 } END { print v }'
-}
+# Checks of the running stack, in Node (tests/container/check.js, which says what each checks):
+# check runs an assertion, which ends the test when it fails; holds asks a condition quietly.
+check() { node "$repo/tests/container/check.js" "$@" || exit 1; }
+holds() { node "$repo/tests/container/check.js" "$@" >/dev/null 2>&1; }
 
 wait_until() {
     local seconds=$1 what=$2
@@ -165,29 +149,6 @@ wait_until() {
         fi
         sleep 1
     done
-}
-
-# Checks a catalog (body of playlists-api / or videos-web /api/playlists): 4 playlists, 9 videos,
-# every video complete. Prints a one-line summary.
-check_full_catalog() {
-    python3 - "$work_dir/body" <<'EOF'
-import json, sys
-playlists = json.load(open(sys.argv[1]))
-assert isinstance(playlists, list), "not a JSON array"
-assert len(playlists) == 4, f"{len(playlists)} playlists, expected 4"
-videos = [v for p in playlists for v in p["videos"]]
-assert len(videos) == 9, f"{len(videos)} videos, expected 9"
-for v in videos:
-    for key in ("id", "title", "description", "imageurl", "url"):
-        assert key in v, f"video {v.get('id')} has no {key}"
-    assert v["title"], f"video {v['id']} has an empty title"
-print(f"{len(playlists)} playlists, {len(videos)} videos: " + ", ".join(p["name"] for p in playlists))
-EOF
-}
-
-count_videos() {
-    python3 -c 'import json, sys; print(sum(len(p["videos"]) for p in json.load(open(sys.argv[1]))))' \
-        "$work_dir/body"
 }
 
 # ---------------------------------------------------------------- clean-up
@@ -233,7 +194,6 @@ cleanup() {
         log "bringing the stack down"
         remove_stack
     fi
-    [[ -z $work_dir ]] || rm -rf "$work_dir"
     print_timings
     print_sizes
     if [[ $rc -eq 0 ]]; then
@@ -263,28 +223,15 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 EOF
     export CONTAINERS_CONF=$cache_dir/containers.conf
-    work_dir=$(mktemp -d /tmp/smdemo-container-test.XXXXXX)
     log "podman $(podman version --format '{{.Client.Version}}'), $(podman-compose version 2>/dev/null | grep -o 'podman-compos.* version *[0-9.]*' | sed 's/composer/compose/; s/  */ /g')"
     end_phase
 }
 
 phase_check_ports() {
     begin_phase "check host ports"
-    local port variable
+    local variable
     for variable in WEB_PORT PLAYLISTS_API_PORT VIDEOS_API_PORT PROMETHEUS_PORT; do
-        port=${!variable}
-        if ! python3 - "$port" <<'EOF'; then
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("0.0.0.0", int(sys.argv[1])))
-except OSError as error:
-    print(f"    {error}")
-    sys.exit(1)
-EOF
-            fail "host port $port ($variable) is in use: the stack publishes it. Free it, or choose another, e.g. $variable=$((port + 8000)) bash tests/container/run.sh"
-        fi
+        check port-free "$variable"
     done
     log "ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT are free"
     end_phase
@@ -367,50 +314,19 @@ phase_build() {
     done
 }
 
-stack_answers() {
-    [[ $(http_get "http://127.0.0.1:$WEB_PORT/") == 200 ]] &&
-        [[ $(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video") == 200 ]] &&
-        [[ $(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/") == 200 ]] &&
-        [[ $(header_value X-Videos-Omitted) == 0 ]]
-}
-
 phase_up() {
     begin_phase "compose up, wait until it answers"
     volumes_before=$(podman volume ls -q | sort)
     networks_before=$(podman network ls -q | sort)
     stack_started=true
     compose_up compose-up
-    wait_until "$wait_seconds" "the stack answering on ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT" stack_answers
+    wait_until "$wait_seconds" "the stack answering on ports $WEB_PORT, $PLAYLISTS_API_PORT, $VIDEOS_API_PORT" holds answering
     end_phase
 }
 
 phase_checks() {
     begin_phase "checks through the published ports"
-    local status
-
-    status=$(http_get "http://127.0.0.1:$WEB_PORT/")
-    [[ $status == 200 ]] || fail "GET :$WEB_PORT/ answered $status"
-    [[ $(header_value Content-Type) == text/html* ]] || fail "GET :$WEB_PORT/ is '$(header_value Content-Type)', not HTML"
-    grep -qi '<html' "$work_dir/body" || fail "GET :$WEB_PORT/ holds no <html>"
-    log "ok  :$WEB_PORT/ (videos-web) serves the page ($(wc -c <"$work_dir/body") bytes of HTML, X-Version $(header_value X-Version))"
-
-    status=$(http_get "http://127.0.0.1:$WEB_PORT/api/playlists")
-    [[ $status == 200 ]] || fail "GET :$WEB_PORT/api/playlists answered $status"
-    log "ok  :$WEB_PORT/api/playlists (videos-web -> playlists-api -> videos-api): $(check_full_catalog)"
-
-    status=$(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/")
-    [[ $status == 200 ]] || fail "GET :$PLAYLISTS_API_PORT/ answered $status"
-    [[ $(header_value X-Videos-Total) == 9 && $(header_value X-Videos-Omitted) == 0 ]] ||
-        fail "playlists-api headers: X-Videos-Total '$(header_value X-Videos-Total)', X-Videos-Omitted '$(header_value X-Videos-Omitted)'"
-    log "ok  :$PLAYLISTS_API_PORT/ (playlists-api): $(check_full_catalog), X-Videos-Total 9, X-Videos-Omitted 0"
-
-    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
-    [[ $status == 200 ]] || fail "GET :$VIDEOS_API_PORT/$known_video answered $status"
-    python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); assert v["id"] == sys.argv[2] and v["title"], v' \
-        "$work_dir/body" "$known_video" || fail "videos-api's answer for $known_video: $(cat "$work_dir/body")"
-    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/NoSuchVideo")
-    [[ $status == 404 ]] || fail "GET :$VIDEOS_API_PORT/NoSuchVideo answered $status, expected 404"
-    log "ok  :$VIDEOS_API_PORT/$known_video (videos-api) returns the video; an unknown id is 404"
+    check catalogs
 
     # The healthchecks compose declares, run by hand (nothing runs them on a machine without
     # systemd). The services' are exec form (their images hold no shell), which podman-compose
@@ -420,7 +336,8 @@ phase_checks() {
     for service in videos-db playlists-db "${services[@]}"; do
         id=$(service_container "$service")
         [[ -n $id ]] || fail "no container for $service"
-        mapfile -t check < <(healthcheck_command "$service")
+        mapfile -t check < <(node "$repo/tests/container/check.js" healthcheck "$service")
+        [[ ${#check[@]} -gt 0 ]] || fail "no healthcheck for $service in docker-compose.yaml"
         if [[ ${check[0]} == CMD ]]; then
             podman exec "$id" "${check[@]:1}" >/dev/null 2>&1 ||
                 fail "the healthcheck of $service (${check[*]:1}) fails"
@@ -432,14 +349,6 @@ phase_checks() {
     end_phase
 }
 
-videos_api_serves_known_video() {
-    [[ $(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video") == 200 ]]
-}
-
-web_serves_full_catalog() {
-    [[ $(http_get "http://127.0.0.1:$WEB_PORT/api/playlists") == 200 ]] && [[ $(count_videos) == 9 ]]
-}
-
 phase_restart_db() {
     begin_phase "restart videos-db, data comes back"
     local id started
@@ -447,80 +356,19 @@ phase_restart_db() {
     started=$(podman inspect --format '{{.State.StartedAt}}' "$id")
     logged restart-videos-db podman restart "$id"
     [[ $(podman inspect --format '{{.State.StartedAt}}' "$id") != "$started" ]] || fail "videos-db was not restarted"
-    wait_until 30 "videos-api answering 200 for $known_video after the restart" videos_api_serves_known_video
-    wait_until 30 "the full catalog through videos-web after the restart" web_serves_full_catalog
+    wait_until 30 "videos-api answering 200 for $KNOWN_VIDEO after the restart" holds known-video
+    wait_until 30 "the full catalog through videos-web after the restart" holds full-catalog
     log "ok  videos-db restarted (nothing persisted, re-seeded at start): videos-api and the catalog are back"
     end_phase
-}
-
-videos_api_answers() {
-    local status
-    status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
-    [[ $status == 200 || $status == 500 ]] &&
-        [[ $(http_get "http://127.0.0.1:$WEB_PORT/") == 200 ]] &&
-        [[ $(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/") == 200 ]]
 }
 
 phase_flaky() {
     begin_phase "FLAKY=true FLAKY_RATE=0.5"
     remove_stack
     FLAKY=true FLAKY_RATE=0.5 compose_up compose-up-flaky
-    wait_until "$wait_seconds" "the FLAKY stack answering" videos_api_answers
-
-    local i status ok=0 failed=0 other=0
-    for i in $(seq 1 40); do
-        status=$(http_get "http://127.0.0.1:$VIDEOS_API_PORT/$known_video")
-        case $status in
-            200) ok=$((ok + 1)) ;;
-            500) failed=$((failed + 1)) ;;
-            *) other=$((other + 1)) ;;
-        esac
-    done
-    log "    videos-api, 40 calls: $ok x 200, $failed x 500, $other other"
-    [[ $failed -gt 0 ]] || fail "videos-api gave no 500 with FLAKY=true"
-    [[ $ok -gt 0 ]] || fail "videos-api gave no 200 with FLAKY_RATE=0.5"
-    [[ $other -eq 0 ]] || fail "videos-api gave answers other than 200 and 500"
-    log "ok  :$VIDEOS_API_PORT/ (videos-api) fails some calls with 500"
-
-    local partial=0 omitted total shown
-    for i in $(seq 1 10); do
-        status=$(http_get "http://127.0.0.1:$PLAYLISTS_API_PORT/")
-        [[ $status == 200 ]] || fail "playlists-api answered $status with FLAKY videos-api (expected partial 200s)"
-        omitted=$(header_value X-Videos-Omitted)
-        total=$(header_value X-Videos-Total)
-        shown=$(count_videos)
-        [[ $total == 9 ]] || fail "X-Videos-Total is '$total', expected 9"
-        [[ $((shown + omitted)) -eq 9 ]] || fail "$shown videos shown + $omitted omitted != 9"
-        ((omitted == 0)) || partial=$((partial + 1))
-    done
-    log "    playlists-api, 10 calls: $partial partial (X-Videos-Omitted > 0, videos shown + omitted = 9)"
-    [[ $partial -gt 0 ]] || fail "playlists-api gave no partial answer with FLAKY videos-api"
-    status=$(http_get "http://127.0.0.1:$WEB_PORT/api/playlists")
-    [[ $status == 200 ]] || fail "videos-web /api/playlists answered $status with FLAKY videos-api"
-    log "ok  :$PLAYLISTS_API_PORT/ (playlists-api) answers partially; videos-web passes it on (X-Videos-Omitted $(header_value X-Videos-Omitted))"
+    wait_until "$wait_seconds" "the FLAKY stack answering" holds flaky-answering
+    check flaky
     end_phase
-}
-
-prometheus_scrapes_all() {
-    [[ $(http_get "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets") == 200 ]] &&
-        python3 -c '
-import json, sys
-targets = json.load(open(sys.argv[1]))["data"]["activeTargets"]
-up = sorted(t["labels"]["instance"] for t in targets if t["health"] == "up")
-sys.exit(0 if up == ["playlists-api:9090", "videos-api:9090", "videos-web:9090"] else 1)
-' "$work_dir/body"
-}
-
-prometheus_value() {
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["data"]["result"]; print(r[0]["value"][1] if r else 0)' \
-        "$work_dir/body"
-}
-
-# At least one catalog's nine calls to videos-api, as Prometheus scraped them from playlists-api.
-prometheus_has_calls() {
-    [[ $(http_get "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" -G \
-        --data-urlencode 'query=sum(http_client_requests_total{outcome="ok"})') == 200 ]] &&
-        awk -v v="$(prometheus_value)" 'BEGIN { exit !(v >= 9) }'
 }
 
 phase_metrics() {
@@ -528,11 +376,11 @@ phase_metrics() {
     remove_stack
     compose_files=(-f docker-compose.yaml -f docker-compose.metrics.yaml)
     compose_up compose-up-metrics
-    wait_until "$wait_seconds" "Prometheus on :$PROMETHEUS_PORT reporting videos-web, playlists-api and videos-api up" prometheus_scrapes_all
+    wait_until "$wait_seconds" "Prometheus on :$PROMETHEUS_PORT reporting videos-web, playlists-api and videos-api up" holds prometheus-up
     log "ok  Prometheus (:$PROMETHEUS_PORT) scrapes videos-web, playlists-api and videos-api: all up"
-    [[ $(http_get "http://127.0.0.1:$WEB_PORT/api/playlists") == 200 ]] || fail "no catalog with the metrics overlay"
-    wait_until 30 "Prometheus having scraped playlists-api's calls to videos-api" prometheus_has_calls
-    log "ok  Prometheus: sum(http_client_requests_total{outcome=\"ok\"}) = $(prometheus_value) after one catalog"
+    check overlay-catalog
+    wait_until 30 "Prometheus having scraped playlists-api's calls to videos-api" holds prometheus-has-calls
+    check prometheus-calls
     end_phase
 }
 
