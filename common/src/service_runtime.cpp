@@ -63,6 +63,7 @@ runtime_settings read_runtime_settings(const settings_reader& reader) {
         static_cast<std::size_t>(reader.integer("MAX_BODY_BYTES", 65536, 0, 16777216));
     settings.shutdown_delay = reader.milliseconds("SHUTDOWN_DELAY_MS", 0, 0, 600000);
     settings.shutdown_grace = reader.milliseconds("SHUTDOWN_GRACE_MS", 10000, 0, 600000);
+    settings.debug = reader.text("ENVIRONMENT", "") == "DEBUG";
     return settings;
 }
 
@@ -102,12 +103,9 @@ void service_runtime::serve(const main_port& main, const worker_factory& make_wo
         worker_thread& worker = *workers_[i];
         worker.service = make_worker(worker.io, i);
         contexts.push_back(&worker.io);
-        request_handler handler = [&service = *worker.service](const http_request& request,
-                                                               request_context& context) {
-            return service.answer(request, context);
-        };
-        handlers.push_back(main.debug_cors ? with_debug_cors(std::move(handler))
-                                           : std::move(handler));
+        const request_handler& handler = worker.service->handler();
+        const bool cors = main.cors_when_debugging && settings_.debug;
+        handlers.push_back(cors ? with_debug_cors(handler) : handler);
     }
     auto& route_metrics = metrics_.add_http_server(main.routes);
     main_server_ = std::make_unique<http_server>(

@@ -26,11 +26,8 @@ public:
     playlists_worker(asio::io_context& io, const playlists_setup& setup)
         : redis_worker(io, setup.database),
           videos_api_(io, setup.videos_api, setup.videos_api_options),
-          handler_(database_, videos_api_, setup.fanout, setup.metrics) {}
-
-    asio::awaitable<http_response> answer(const http_request& request,
-                                          request_context& context) override {
-        return handler_(request, context);
+          handler_(database_, videos_api_, setup.fanout, setup.metrics) {
+        answer_with(handler_);
     }
 
 private:
@@ -39,8 +36,7 @@ private:
 };
 
 void set_up(const settings_reader& reader, service_runtime& runtime) {
-    const main_port main{
-        reader.port("PORT", 10010), {"/", "other"}, reader.text("ENVIRONMENT", "") == "DEBUG"};
+    const main_port main{reader.port("PORT", 10010), {"/", "other"}, true};
     playlists_setup setup;
     setup.database = read_redis_setup(reader, "playlists-db", runtime.metrics());
     setup.videos_api = reader.url("VIDEOS_API_URL", "http://videos-api:10010");

@@ -24,11 +24,8 @@ class videos_worker final : public redis_worker {
 public:
     videos_worker(asio::io_context& io, const videos_setup& setup, std::size_t index)
         : redis_worker(io, setup.database), faults_(setup.faults, setup.first_seed + index),
-          handler_(database_, faults_, *setup.metrics) {}
-
-    asio::awaitable<http_response> answer(const http_request& request,
-                                          request_context& context) override {
-        return handler_(request, context);
+          handler_(database_, faults_, *setup.metrics) {
+        answer_with(handler_);
     }
 
 private:
@@ -37,8 +34,7 @@ private:
 };
 
 void set_up(const settings_reader& reader, service_runtime& runtime) {
-    const main_port main{
-        reader.port("PORT", 10010), {"/{id}", "other"}, reader.text("ENVIRONMENT", "") == "DEBUG"};
+    const main_port main{reader.port("PORT", 10010), {"/{id}", "other"}, true};
     videos_setup setup;
     setup.database = read_redis_setup(reader, "videos-db", runtime.metrics());
     setup.faults = read_fault_settings(reader);

@@ -51,11 +51,8 @@ class web_worker final : public service_worker {
 public:
     web_worker(asio::io_context& io, const web_setup& setup)
         : site_(setup.site), playlists_api_(io, setup.playlists_api),
-          handler_(*site_, playlists_api_, setup.settings) {}
-
-    asio::awaitable<http_response> answer(const http_request& request,
-                                          request_context& context) override {
-        return handler_(request, context);
+          handler_(*site_, playlists_api_, setup.settings) {
+        answer_with(handler_);
     }
 
 private:

@@ -110,10 +110,15 @@ def main():
                 os.kill(pid, signal.SIGKILL)
 
 
-if __name__ == "__main__":
+def run_as_test(test):
+    """Runs test(): PASS, or FAIL with the failed assertion's message and exit status 1."""
     try:
-        main()
+        test()
     except AssertionError as failure:
         print(f"FAIL: {failure}", file=sys.stderr)
         sys.exit(1)
     print("PASS")
+
+
+if __name__ == "__main__":
+    run_as_test(main)

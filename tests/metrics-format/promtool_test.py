@@ -30,7 +30,7 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # no __pycache__ left in tests/e2e
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from run_command_test import descendants, free_ports  # noqa: E402  (the e2e test's helpers)
+from run_command_test import descendants, free_ports, run_as_test  # noqa: E402  (the e2e test's helpers)
 CACHE = os.environ.get("PROMTOOL_CACHE") or os.path.join(REPO, ".cache", "promtool")
 BIN_DIR = os.environ.get("SERVICE_BIN_DIR") or os.path.join(REPO, "build", "release", "services")
 SERVICES = ("videos-web", "playlists-api", "videos-api")  # admin ports: base, base+1, base+2
@@ -292,9 +292,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as failure:
-        print(f"FAIL: {failure}", file=sys.stderr)
-        sys.exit(1)
-    print("PASS")
+    run_as_test(main)

@@ -26,16 +26,17 @@ struct runtime_settings {
     server_limits limits;
     std::chrono::milliseconds shutdown_delay{0};
     std::chrono::milliseconds shutdown_grace{10000};
+    bool debug = false; ///< ENVIRONMENT=DEBUG
 };
 
 runtime_settings read_runtime_settings(const settings_reader& reader);
 
-/** The service's main port: its number, its route labels (for metrics) and whether to add
- * CORS headers and answer preflights (ENVIRONMENT=DEBUG). */
+/** The service's main port: its number, its route labels (for metrics) and whether, when
+ * ENVIRONMENT=DEBUG, it adds CORS headers and answers preflights (the APIs do). */
 struct main_port {
     std::uint16_t port = 0;
     std::vector<std::string> routes;
-    bool debug_cors = false;
+    bool cors_when_debugging = false;
 };
 
 /**
