@@ -15,10 +15,6 @@ asio::awaitable<bool> async_event::wait_until(std::chrono::steady_clock::time_po
     co_return ec == asio::error::operation_aborted;
 }
 
-asio::awaitable<void> async_event::wait() {
-    co_await wait_until(std::chrono::steady_clock::time_point::max());
-}
-
 bool async_event::notify_one() {
     while (!waiting_.empty()) {
         waiter& next = waiting_.front();

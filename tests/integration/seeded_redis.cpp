@@ -5,27 +5,23 @@
 #include "temp_dir.hpp"
 
 #include <cstdio>
-#include <filesystem>
 #include <stdexcept>
 
 namespace harness {
 
 seeded_redis::seeded_redis(std::string database)
-    : database_(std::move(database)), port_(free_port()),
-      run_dir_(make_temp_dir("redis-" + database_)) {
+    : database_(std::move(database)), port_(free_port()), run_dir_("redis-" + database_) {
     start();
 }
 
-seeded_redis::~seeded_redis() {
-    stop();
-    std::filesystem::remove_all(run_dir_);
-}
+// redis goes first (declared last), then its folder.
+seeded_redis::~seeded_redis() = default;
 
 void seeded_redis::start() {
     process_ = std::make_unique<child_process>(
         std::vector<std::string>{"/bin/sh", source_dir() + "/deploy/seed/redis-seeded.sh",
                                  database_, std::to_string(port_)},
-        env_map{{"RUN_DIR", run_dir_}}, run_dir_ + "/redis.log");
+        env_map{{"RUN_DIR", run_dir_.path()}}, run_dir_.path() + "/redis.log");
     const bool up = eventually([&] { return cli("ping").find("PONG") != std::string::npos; }, 10s);
     if (!up) {
         throw std::runtime_error("redis for " + database_ + " did not start: " + process_->log());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "child_process.hpp"
+#include "temp_dir.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -22,7 +23,7 @@ public:
 private:
     std::string database_;
     std::uint16_t port_;
-    std::string run_dir_;
+    temp_dir run_dir_; ///< removed after redis stopped, also when starting failed
     std::unique_ptr<child_process> process_;
 };
 

@@ -4,7 +4,6 @@
 #include "http_get.hpp"
 #include "temp_dir.hpp"
 
-#include <filesystem>
 #include <stdexcept>
 
 namespace harness {
@@ -24,7 +23,7 @@ std::string videos_web_binary() {
 
 service::service(std::string binary, env_map env, bool wait_until_ready, int stdout_fd)
     : binary_(std::move(binary)), env_(std::move(env)), port_(free_port()),
-      admin_port_(free_port()), log_dir_(make_temp_dir("service-log")), wait_(wait_until_ready),
+      admin_port_(free_port()), log_dir_("service-log"), wait_(wait_until_ready),
       stdout_fd_(stdout_fd) {
     env_.emplace("PORT", std::to_string(port_));
     env_.emplace("ADMIN_PORT", std::to_string(admin_port_));
@@ -35,14 +34,12 @@ service::service(std::string binary, env_map env, bool wait_until_ready, int std
     launch();
 }
 
-service::~service() {
-    process_.reset();
-    std::filesystem::remove_all(log_dir_);
-}
+// The process goes first (declared last), then its log folder.
+service::~service() = default;
 
 void service::launch() {
     process_ = std::make_unique<child_process>(std::vector<std::string>{binary_}, env_,
-                                               log_dir_ + "/service.log", stdout_fd_);
+                                               log_dir_.path() + "/service.log", stdout_fd_);
     if (!wait_) {
         return;
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "child_process.hpp"
+#include "temp_dir.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -29,7 +30,7 @@ private:
     env_map env_;
     std::uint16_t port_;
     std::uint16_t admin_port_;
-    std::string log_dir_;
+    temp_dir log_dir_; ///< removed after the process stopped, also when starting failed
     bool wait_;
     int stdout_fd_;
     std::unique_ptr<child_process> process_;

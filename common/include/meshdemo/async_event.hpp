@@ -26,8 +26,10 @@ public:
 
     /** Waits until notified or until deadline; true when notified. */
     boost::asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point deadline);
-    /** Waits until notified. */
-    boost::asio::awaitable<void> wait();
+    /** Waits until notified (true). */
+    boost::asio::awaitable<bool> wait() {
+        return wait_until(std::chrono::steady_clock::time_point::max());
+    }
 
     /** Wakes the longest waiting coroutine whose deadline has not passed yet; false when there
      * is none. A woken waiter can be handed something (a connection) and be sure to get it. */
