@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""A/B benchmark of two builds of the services: playlists-api GET / at 128 connections, the
+scenario of bench/run.sh (seeded playlists: 4 playlists, 9 videos; THREADS=nproc, LOG_LEVEL=warn,
+LOG_FORMAT=json; wrk -t2 -c128 with bench/report.lua; a 1 s warm-up at 1 connection; fresh
+videos-api and playlists-api for every run, one pair of seeded Redis servers for all runs).
+
+Rounds alternate the order (A B, B A, A B, ...) so that drift of the host hits both builds.
+Hold the machine lock around it:
+
+    flock /tmp/meshdemo-machine.lock python3 bench/ab.py \
+        --a base=BUILD_A/services --b trial=BUILD_B/services --rounds 6 --seconds 15
+
+Each --a/--b is NAME=DIR with DIR/<service>/<service>. Prints one line per run and a summary
+(medians, % difference of B against A); --json FILE saves every run.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+sys.path.insert(0, BENCH)
+from processes import children  # noqa: E402  (the benchmark's /proc helpers)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port(taken):
+    while True:
+        port = random.randrange(20000, 32000)
+        if port in taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        taken.add(port)
+        return port
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def machine_busy_ticks():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+
+
+def children_ticks():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * CLK_TCK
+
+
+def peak_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"^VmHWM:\s+(\d+)", f.read(), re.M).group(1))
+
+
+def stop(process, seconds=10):
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_http(url, process, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} not ready in {seconds} s")
+
+
+class Bench:
+    def __init__(self, args, run_dir):
+        self.args = args
+        self.run_dir = run_dir
+        self.taken = set()
+        self.processes = []
+        self.redis = {}
+
+    def start_redis(self, database):
+        port = free_port(self.taken)
+        log = open(os.path.join(self.run_dir, f"redis-{database}.log"), "w")
+        script = subprocess.Popen([os.path.join(REPO, "deploy/seed/redis-seeded.sh"), database,
+                                   str(port)], env=dict(os.environ, RUN_DIR=self.run_dir),
+                                  stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(script)
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"redis {database} did not start")
+        self.redis[database] = (port, children(script.pid)[0])
+
+    def start_service(self, bin_dir, name, port, admin, tag):
+        env = {"PATH": os.environ["PATH"], "HOME": "/tmp", "PORT": str(port),
+               "ADMIN_PORT": str(admin), "BIND_ADDRESS": "127.0.0.1",
+               "THREADS": str(self.args.threads), "LOG_LEVEL": "warn", "LOG_FORMAT": "json",
+               "SHUTDOWN_GRACE_MS": "2000", "REDIS_HOST": "127.0.0.1"}
+        if name == "videos-api":
+            env["REDIS_PORT"] = str(self.redis["videos-db"][0])
+        else:
+            env["REDIS_PORT"] = str(self.redis["playlists-db"][0])
+            env["VIDEOS_API_URL"] = f"http://127.0.0.1:{self.ports['videos-api']}"
+        log = open(os.path.join(self.run_dir, f"{name}-{tag}.log"), "w")
+        process = subprocess.Popen([os.path.join(bin_dir, name, name)], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{admin}/readyz", process)
+        return process
+
+    def wrk(self, url, connections, seconds, out):
+        threads = 2 if connections >= 2 else 1
+        result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+                                 "--latency", "-s", os.path.join(REPO, "bench/report.lua"), url],
+                                capture_output=True, text=True)
+        with open(out, "w") as f:
+            f.write(result.stdout + result.stderr)
+        line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH ")), None)
+        if result.returncode != 0 or line is None:
+            raise RuntimeError(f"wrk failed: {result.stdout}{result.stderr}")
+        return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+
+    def run_one(self, variant, bin_dir, tag):
+        self.ports = {"videos-api": free_port(self.taken), "playlists-api": free_port(self.taken)}
+        admins = {"videos-api": free_port(self.taken), "playlists-api": free_port(self.taken)}
+        services = {}
+        try:
+            for name in ("videos-api", "playlists-api"):
+                services[name] = self.start_service(bin_dir, name, self.ports[name], admins[name], tag)
+            url = f"http://127.0.0.1:{self.ports['playlists-api']}/"
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                catalog = json.load(answer)
+                assert answer.headers["X-Videos-Total"] == "9", answer.headers
+                assert answer.headers["X-Videos-Omitted"] == "0", answer.headers
+            assert len(catalog) == 4 and sum(len(p["videos"]) for p in catalog) == 9
+            self.wrk(url, 1, 1, os.path.join(self.run_dir, f"warmup-{tag}.txt"))
+            pids = {"pl": services["playlists-api"].pid, "vid": services["videos-api"].pid,
+                    "rpl": self.redis["playlists-db"][1], "rvid": self.redis["videos-db"][1]}
+            for pid in (pids["pl"], pids["vid"]):
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")
+            before = {k: cpu_ticks([p]) for k, p in pids.items()}
+            busy_before, wrk_before = machine_busy_ticks(), children_ticks()
+            result = self.wrk(url, self.args.connections, self.args.seconds,
+                              os.path.join(self.run_dir, f"wrk-{tag}.txt"))
+            cpu = {k: cpu_ticks([p]) - before[k] for k, p in pids.items()}
+            wrk_ticks = children_ticks() - wrk_before
+            others = machine_busy_ticks() - busy_before - sum(cpu.values()) - wrk_ticks
+            # What the rest of the machine used meanwhile, in cores: a run with much of it is noise.
+            result["others_cores"] = others / CLK_TCK / result["seconds"]
+            result.update(variant=variant, tag=tag,
+                          cpu_ticks=cpu, cpu_total_ticks=sum(cpu.values()),
+                          rss_pl_kb=peak_rss_kb(pids["pl"]), rss_vid_kb=peak_rss_kb(pids["vid"]))
+            result["cpu_us_per_request"] = (result["cpu_total_ticks"] / CLK_TCK * 1e6 / result["requests"])
+            result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout"))
+            return result
+        finally:
+            for name in ("playlists-api", "videos-api"):
+                if name in services:
+                    stop(services[name])
+
+    def close(self):
+        for process in reversed(self.processes):
+            for child in children(process.pid):
+                try:
+                    os.kill(child, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            stop(process)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--a", required=True, help="NAME=DIR of the baseline build")
+    parser.add_argument("--b", required=True, help="NAME=DIR of the build to compare")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--json", help="file to save every run in")
+    parser.add_argument("--quiet", type=float, default=0.1,
+                        help="a round counts as clean when others' CPU stays at or below this (cores)")
+    args = parser.parse_args()
+    variants = [tuple(v.split("=", 1)) for v in (args.a, args.b)]
+    run_dir = tempfile.mkdtemp(prefix="meshdemo-ab.")
+    bench = Bench(args, run_dir)
+    runs = []
+    load_before = open("/proc/loadavg").read().split()[:3]
+    try:
+        bench.start_redis("playlists-db")
+        bench.start_redis("videos-db")
+        for r in range(args.rounds):
+            order = variants if r % 2 == 0 else variants[::-1]
+            for name, bin_dir in order:
+                result = bench.run_one(name, bin_dir, f"{r + 1}-{name}")
+                runs.append(result)
+                print(f"round {r + 1} {name:>6}: {result['rps']:8.0f} answers/s  p99 "
+                      f"{result['p99_us'] / 1000:5.1f} ms  CPU {result['cpu_us_per_request']:6.1f} µs/answer  "
+                      f"RSS pl {result['rss_pl_kb'] / 1024:4.1f} MB vid {result['rss_vid_kb'] / 1024:4.1f} MB  "
+                      f"errors {result['errors']:.0f} non2xx {result['non2xx']:.0f} partial {result['partial']:.0f}  "
+                      f"others' CPU {result['others_cores']:.2f} cores",
+                      flush=True)
+    finally:
+        bench.close()
+        subprocess.run(["rm", "-rf", run_dir])
+    load_after = open("/proc/loadavg").read().split()[:3]
+    print(f"\nload average before {' '.join(load_before)}, after {' '.join(load_after)}")
+    a, b = variants[0][0], variants[1][0]
+    summarize(runs, a, b, args.rounds, "all rounds")
+    clean_rounds = [r for r in range(args.rounds)
+                    if all(x["others_cores"] <= args.quiet for x in runs if x["tag"].startswith(f"{r + 1}-"))]
+    print(f"\nclean rounds (others' CPU <= {args.quiet} cores in both runs): {[r + 1 for r in clean_rounds]}")
+    if clean_rounds:
+        summarize([x for x in runs if int(x["tag"].split("-")[0]) - 1 in clean_rounds], a, b,
+                  len(clean_rounds), "clean rounds", [r + 1 for r in clean_rounds])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"runs": runs, "load_before": load_before, "load_after": load_after}, f, indent=1)
+
+
+def summarize(runs, a, b, rounds, title, round_numbers=None):
+    print(f"\n{title}:")
+    round_numbers = round_numbers or list(range(1, rounds + 1))
+    for field, label in (("rps", "answers/s"), ("p99_us", "p99 µs"),
+                         ("cpu_us_per_request", "CPU µs per answer (services + redis)"),
+                         ("rss_pl_kb", "peak RSS playlists-api kB"), ("rss_vid_kb", "peak RSS videos-api kB")):
+        ma = statistics.median(x[field] for x in runs if x["variant"] == a)
+        mb = statistics.median(x[field] for x in runs if x["variant"] == b)
+        print(f"{label:40s} {a} {ma:10.1f}   {b} {mb:10.1f}   {100 * (mb - ma) / ma:+6.2f}%")
+    # Paired by round: B's rps relative to A's in the same round, which cancels drift between rounds.
+    for field in ("rps", "cpu_us_per_request"):
+        pairs = []
+        for r in round_numbers:
+            ra = next(x for x in runs if x["variant"] == a and x["tag"].startswith(f"{r}-"))
+            rb = next(x for x in runs if x["variant"] == b and x["tag"].startswith(f"{r}-"))
+            pairs.append(100 * (rb[field] - ra[field]) / ra[field])
+        print(f"paired {field} difference per round ({b} vs {a}): {', '.join(f'{p:+.2f}%' for p in pairs)}; "
+              f"median {statistics.median(pairs):+.2f}%")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
