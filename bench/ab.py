@@ -31,7 +31,7 @@ import urllib.request
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
-from processes import children  # noqa: E402  (the benchmark's /proc helpers)
+from processes import children, stop_process  # noqa: E402  (the benchmark's /proc helpers)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -72,16 +72,6 @@ def children_ticks():
 def peak_rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^VmHWM:\s+(\d+)", f.read(), re.M).group(1))
-
-
-def stop(process, seconds=10):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_http(url, process, seconds=15):
@@ -187,7 +177,7 @@ class Bench:
         finally:
             for name in ("playlists-api", "videos-api"):
                 if name in services:
-                    stop(services[name])
+                    stop_process(services[name], 10)
 
     def close(self):
         for process in reversed(self.processes):
@@ -196,7 +186,7 @@ class Bench:
                     os.kill(child, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-            stop(process)
+            stop_process(process, 10)
 
 
 def main():

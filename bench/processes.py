@@ -40,13 +40,7 @@ class Processes:
 
     def stop(self, process, grace=5):
         """SIGTERM, then SIGKILL after grace seconds."""
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, grace)
         if process in self.started:
             self.started.remove(process)
 
@@ -113,6 +107,17 @@ def answers_200(url):
         return http_get(url, timeout=1)[0] == 200
     except OSError:
         return False
+
+
+def stop_process(process, grace=5):
+    """SIGTERM, then SIGKILL after grace seconds; returns once it has exited."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # ---------------------------------------------------------------------------------------------
