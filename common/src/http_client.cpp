@@ -2,8 +2,7 @@
 
 #include "meshdemo/async.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -80,7 +79,7 @@ void http_client::release() {
     }
 }
 
-asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
+asio::awaitable<call_result> http_client::connect(deadline_stream& stream,
                                                   std::chrono::steady_clock::time_point deadline) {
     const address_lookup found = co_await addresses_.get(deadline);
     if (found.error == asio::error::timed_out) {
@@ -90,9 +89,9 @@ asio::awaitable<call_result> http_client::connect(beast::tcp_stream& stream,
         co_return failed(found.error, "resolve " + peer_.host);
     }
     stream.expires_at(deadline);
-    // use_awaitable: Beast's ranged connect does not take a deferred token.
-    auto [connect_error, endpoint] =
-        co_await stream.async_connect(found.endpoints, asio::as_tuple(asio::use_awaitable));
+    auto [error, endpoint] =
+        co_await asio::async_connect(stream.socket(), found.endpoints, use_nothrow);
+    const auto connect_error = stream.failure(error);
     if (connect_error) {
         // Refused or unreachable: the peer may have moved (a restarted container), so look its
         // name up again next time. A timeout may only mean the call's budget was short.
@@ -163,13 +162,13 @@ asio::awaitable<call_result> http_client::exchange(std::string_view path,
     auto [write_error, written] =
         co_await asio::async_write(stream, asio::buffer(link->head), use_nothrow);
     if (write_error) {
-        co_return failed(write_error, "send to " + peer_.authority());
+        co_return failed(stream.failure(write_error), "send to " + peer_.authority());
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(options_.max_answer_bytes);
     auto [read_error, read] = co_await http::async_read(stream, link->buffer, parser, use_nothrow);
     if (read_error) {
-        co_return failed(read_error, "read from " + peer_.authority());
+        co_return failed(stream.failure(read_error), "read from " + peer_.authority());
     }
     call_result result;
     result.response = parser.release();

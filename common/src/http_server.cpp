@@ -1,6 +1,7 @@
 #include "meshdemo/http_server.hpp"
 
 #include "meshdemo/async.hpp"
+#include "meshdemo/deadline_stream.hpp"
 #include "meshdemo/http_responses.hpp"
 #include "meshdemo/logging.hpp"
 #include "meshdemo/response_writer.hpp"
@@ -49,7 +50,7 @@ bool is_quiet_close(const boost::system::error_code& ec) {
 /** The idle connections of one worker, so that shutdown can close them. Touched only on that
  * worker's thread. */
 struct http_server::worker_state {
-    std::unordered_set<beast::tcp_stream*> idle;
+    std::unordered_set<deadline_stream*> idle;
 };
 
 http_server::http_server(std::vector<asio::io_context*> workers,
@@ -96,7 +97,8 @@ void http_server::close_idle_connections() {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         asio::post(*workers_[i], [state = worker_states_[i].get()] {
             for (auto* stream : state->idle) {
-                stream->cancel();
+                boost::system::error_code ignored;
+                stream->socket().cancel(ignored);
             }
         });
     }
@@ -134,7 +136,7 @@ asio::awaitable<void> http_server::accept_loop() {
 }
 
 asio::awaitable<void> http_server::refuse_connection(asio::ip::tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+    deadline_stream stream(std::move(socket), std::chrono::seconds(1));
     stream.expires_after(std::chrono::seconds(1));
     http_response response{http::status::service_unavailable, 11};
     response.set(http::field::content_type, "application/json");
@@ -152,11 +154,13 @@ asio::awaitable<void> http_server::refuse_connection(asio::ip::tcp::socket socke
 asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket,
                                                     std::size_t worker) {
     const active_connection counted(active_);
-    beast::tcp_stream stream(std::move(socket));
+    const auto& limits = options_.limits;
+    // Every deadline of a connection is at least the read timeout away (the shorter lingers
+    // are on its way out): setting one costs no timer operation.
+    deadline_stream stream(std::move(socket), limits.read_timeout);
     beast::flat_buffer buffer;
     std::string head;
     auto& idle = worker_states_[worker]->idle;
-    const auto& limits = options_.limits;
 
     while (!closing_) {
         http::request_parser<http::string_body> parser;
@@ -181,8 +185,8 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         }
         // The rest of the request must come within the read timeout: a slow drip is cut off.
         stream.expires_after(limits.read_timeout);
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-        if (ec) {
+        auto [error, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+        if (const auto ec = stream.failure(error)) {
             if (!is_quiet_close(ec)) {
                 co_await answer_unreadable(stream, ec, head);
                 co_await linger(stream, std::chrono::seconds(2));
@@ -196,6 +200,8 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
             co_await linger(stream, std::chrono::seconds(2));
             break;
         }
+        // The handler's time is its own budget's business, not the connection's.
+        stream.expires_never();
         http_request request = parser.release();
         if (!co_await answer(stream, request, worker, head)) {
             break;
@@ -205,7 +211,7 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_request& request,
+asio::awaitable<bool> http_server::answer(deadline_stream& stream, http_request& request,
                                           std::size_t worker, std::string& head) {
     const auto started = steady_clock::now();
     request_context context;
@@ -240,7 +246,7 @@ asio::awaitable<bool> http_server::answer(beast::tcp_stream& stream, http_reques
     co_return !ec && keep_alive;
 }
 
-asio::awaitable<void> http_server::linger(beast::tcp_stream& stream,
+asio::awaitable<void> http_server::linger(deadline_stream& stream,
                                           std::chrono::milliseconds linger_time) {
     // Closing with unread input makes the kernel send a reset, which can destroy the error
     // answer before the client reads it. So: stop sending, read and drop what the client still
@@ -257,7 +263,7 @@ asio::awaitable<void> http_server::linger(beast::tcp_stream& stream,
     }
 }
 
-asio::awaitable<void> http_server::answer_unreadable(beast::tcp_stream& stream,
+asio::awaitable<void> http_server::answer_unreadable(deadline_stream& stream,
                                                      const boost::system::error_code& ec,
                                                      std::string& head) {
     const auto started = steady_clock::now();

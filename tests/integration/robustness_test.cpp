@@ -215,6 +215,14 @@ TEST(Robustness, InjectedLatencyDelaysAnswers) {
     EXPECT_LT(took, 1000ms);
 }
 
+TEST(Robustness, AnAnswerSlowerThanTheReadTimeoutIsStillDelivered) {
+    // READ_TIMEOUT_MS bounds reading a request and writing its answer, not the handler's work.
+    videos_fixture f(env_map{{"READ_TIMEOUT_MS", "200"}, {"LATENCY_MS", "600"}});
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(http_get(f.api.port(), "/jM36M39MA3I", {}, http::verb::get, 3s).status, 200u);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 600ms);
+}
+
 TEST(Robustness, PipelinedRequestsAreAnsweredInOrder) {
     videos_fixture f;
     const std::string raw = raw_exchange(f.api.port(),

@@ -117,6 +117,12 @@ MUTANTS = [
      "if (false) {"),
     ("--probe says ready whatever the answer", "common/src/readiness_probe.cpp",
      'if (got.substr(0, 7) != "HTTP/1." || got.substr(8) != " 200") {', "if (false) {"),
+    ("a passed deadline leaves the connection open", "common/src/deadline_stream.cpp",
+     "state->socket->close(ignored);", "(void)ignored;"),
+    ("an earlier deadline waits for the timer's later wake-up", "common/src/deadline_stream.cpp",
+     "        state_->timer.cancel(); // wakes watch()", "        // wakes watch()"),
+    ("the read timeout cuts off a slow handler's answer", "common/src/http_server.cpp",
+     "        stream.expires_never();\n", ""),
     ("the log writer waits for stdout forever at exit", "common/src/logging.cpp",
      "deadline = now + last_write_limit;", "deadline = now + std::chrono::hours(24);"),
 ]

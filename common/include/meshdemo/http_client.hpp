@@ -1,13 +1,13 @@
 #pragma once
 
 #include "meshdemo/async_event.hpp"
+#include "meshdemo/deadline_stream.hpp"
 #include "meshdemo/host_addresses.hpp"
 #include "meshdemo/http_types.hpp"
 #include "meshdemo/url.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <memory>
@@ -70,14 +70,15 @@ private:
     /** A keep-alive connection with the buffers of its exchanges. Pooled by pointer: moving a
      * Beast stream allocates a new implementation object. */
     struct pooled_connection {
-        explicit pooled_connection(boost::asio::io_context& io) : stream(io) {}
-        beast::tcp_stream stream;
+        explicit pooled_connection(boost::asio::io_context& io)
+            : stream(io.get_executor(), deadline_stream::clock::duration::max()) {}
+        deadline_stream stream;
         beast::flat_buffer buffer; ///< what was read from the peer
         std::string head;          ///< the request head being sent
         std::chrono::steady_clock::time_point idle_since;
     };
 
-    boost::asio::awaitable<call_result> connect(beast::tcp_stream& stream,
+    boost::asio::awaitable<call_result> connect(deadline_stream& stream,
                                                 std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<call_result> exchange(std::string_view path, const header_list& headers,
                                                  std::chrono::steady_clock::time_point deadline);

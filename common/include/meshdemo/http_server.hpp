@@ -5,7 +5,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +14,8 @@
 #include <vector>
 
 namespace meshdemo {
+
+class deadline_stream;
 
 /** What one connection may cost the server: sizes, times and how many at once. */
 struct server_limits {
@@ -65,13 +66,13 @@ private:
                                                   std::size_t worker);
     boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket);
     /** head: the connection's buffer for answer heads (see async_write_response). */
-    boost::asio::awaitable<bool> answer(beast::tcp_stream& stream, http_request& request,
+    boost::asio::awaitable<bool> answer(deadline_stream& stream, http_request& request,
                                         std::size_t worker, std::string& head);
-    boost::asio::awaitable<void> answer_unreadable(beast::tcp_stream& stream,
+    boost::asio::awaitable<void> answer_unreadable(deadline_stream& stream,
                                                    const boost::system::error_code& ec,
                                                    std::string& head);
     /** After an error answer: closes the connection without losing that answer to a reset. */
-    static boost::asio::awaitable<void> linger(beast::tcp_stream& stream,
+    static boost::asio::awaitable<void> linger(deadline_stream& stream,
                                                std::chrono::milliseconds linger_time);
     void record(const http_request* request, const request_context& context, unsigned status,
                 std::chrono::steady_clock::time_point started);
