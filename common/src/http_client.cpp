@@ -170,11 +170,13 @@ asio::awaitable<call_result> http_client::exchange(std::string_view path,
     if (read_error) {
         co_return failed(stream.failure(read_error), "read from " + peer_.authority());
     }
+    // The parser's verdict, from flags it set while reading: the message's keep_alive() and
+    // need_eof() would search the header fields again. False too when the body ends at EOF.
+    const bool peer_keeps_it_open = parser.keep_alive();
     call_result result;
     result.response = parser.release();
     // Pooled with its buffers, so that the next call on it allocates none.
-    if (result.response.keep_alive() && !result.response.need_eof() && link->buffer.size() == 0 &&
-        idle_.size() < options_.max_connections) {
+    if (peer_keeps_it_open && link->buffer.size() == 0 && idle_.size() < options_.max_connections) {
         stream.expires_never();
         link->idle_since = std::chrono::steady_clock::now();
         idle_.push_back(std::move(link));

@@ -202,8 +202,9 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
         }
         // The handler's time is its own budget's business, not the connection's.
         stream.expires_never();
+        const bool client_keeps_it_open = parser.keep_alive(); // no search of the fields
         http_request request = parser.release();
-        if (!co_await answer(stream, request, worker, head)) {
+        if (!co_await answer(stream, request, client_keeps_it_open, worker, head)) {
             break;
         }
     }
@@ -212,7 +213,8 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
 }
 
 asio::awaitable<bool> http_server::answer(deadline_stream& stream, http_request& request,
-                                          std::size_t worker, std::string& head) {
+                                          bool client_keeps_it_open, std::size_t worker,
+                                          std::string& head) {
     const auto started = steady_clock::now();
     request_context context;
     read_trace_context(request, context);
@@ -231,7 +233,7 @@ asio::awaitable<bool> http_server::answer(deadline_stream& stream, http_request&
         record(&request, context, 0, started);
         co_return false;
     }
-    const bool keep_alive = request.keep_alive() && !closing_;
+    const bool keep_alive = client_keeps_it_open && !closing_;
     response.set("x-request-id", context.request_id);
     response.keep_alive(keep_alive);
     if (request.method() == http::verb::head) {

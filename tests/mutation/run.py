@@ -64,7 +64,7 @@ MUTANTS = [
      "outcome = call_outcome::invalid;\n        problem", "problem"),
     # Issue 12: the promises a mesh demo rests on.
     ("a call with no answer resent on a fresh connection", "common/src/http_client.cpp",
-     "    if (read_error) {\n        co_return failed(read_error,",
+     "    if (read_error) {\n        co_return failed(stream.failure(read_error),",
      "    if (read_error && read == 0) {\n"
      "        auto fresh = std::make_unique<pooled_connection>(io_);\n"
      "        if (auto again = co_await connect(fresh->stream, deadline); again.answered()) {\n"
@@ -79,7 +79,7 @@ MUTANTS = [
      "            }\n"
      "        }\n"
      "    }\n"
-     "    if (read_error) {\n        co_return failed(read_error,"),
+     "    if (read_error) {\n        co_return failed(stream.failure(read_error),"),
     ("idle connections reused without the close check", "common/src/http_client.cpp",
      "&& still_open(link->stream.socket())", "&& (still_open(link->stream.socket()) || true)"),
     ("the name lookup outside the deadline", "common/src/host_addresses.cpp",

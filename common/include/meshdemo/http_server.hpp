@@ -67,7 +67,8 @@ private:
     boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket);
     /** head: the connection's buffer for answer heads (see async_write_response). */
     boost::asio::awaitable<bool> answer(deadline_stream& stream, http_request& request,
-                                        std::size_t worker, std::string& head);
+                                        bool client_keeps_it_open, std::size_t worker,
+                                        std::string& head);
     boost::asio::awaitable<void> answer_unreadable(deadline_stream& stream,
                                                    const boost::system::error_code& ec,
                                                    std::string& head);
