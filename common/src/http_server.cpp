@@ -155,8 +155,8 @@ asio::awaitable<void> http_server::serve_connection(asio::ip::tcp::socket socket
                                                     std::size_t worker) {
     const active_connection counted(active_);
     const auto& limits = options_.limits;
-    // Every deadline of a connection is at least the read timeout away (the shorter lingers
-    // are on its way out): setting one costs no timer operation.
+    // The connection's deadlines are all at least the read timeout away, but for the lingering
+    // close on its way out: so setting one costs no timer operation.
     deadline_stream stream(std::move(socket), limits.read_timeout);
     beast::flat_buffer buffer;
     std::string head;
