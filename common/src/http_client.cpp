@@ -176,7 +176,8 @@ asio::awaitable<call_result> http_client::exchange(std::string_view path,
     call_result result;
     result.response = parser.release();
     // Pooled with its buffers, so that the next call on it allocates none.
-    if (peer_keeps_it_open && link->buffer.size() == 0 && idle_.size() < options_.max_connections) {
+    if (peer_keeps_it_open && !stream.timed_out() && link->buffer.size() == 0 &&
+        idle_.size() < options_.max_connections) {
         stream.expires_never();
         link->idle_since = std::chrono::steady_clock::now();
         idle_.push_back(std::move(link));

@@ -101,12 +101,12 @@ TEST(DeadlineStream, ADeadlineMovedLaterIsKeptAndNeverIsNoTimeout) {
     run_coroutine([]() -> asio::awaitable<void> {
         // longest_sleep 50 ms: the timer wakes several times while the deadline moves on.
         auto pair = co_await connect_pair(50ms);
-        for (int i = 0; i < 6; ++i) {
-            pair.near->expires_after(80ms);
-            co_await pause(40ms);
+        for (int i = 0; i < 5; ++i) {
+            pair.near->expires_after(300ms);
+            co_await pause(100ms);
         }
         pair.near->expires_never();
-        co_await pause(200ms);
+        co_await pause(400ms);
         EXPECT_FALSE(pair.near->timed_out()) << "no deadline passed: each moved before it came";
         const std::string hello = "hello";
         co_await asio::async_write(pair.far, asio::buffer(hello), use_nothrow);
@@ -117,14 +117,46 @@ TEST(DeadlineStream, ADeadlineMovedLaterIsKeptAndNeverIsNoTimeout) {
     });
 }
 
-TEST(DeadlineStream, DestroyedWhileItsTimerSleepsLeavesNothingBehind) {
+TEST(DeadlineStream, ADeadlineMovedLaterStillCutsOffAtItsNewTime) {
+    run_coroutine([]() -> asio::awaitable<void> {
+        auto pair = co_await connect_pair(50ms);
+        pair.near->expires_after(200ms);
+        co_await pause(100ms);
+        pair.near->expires_after(300ms); // later than the first: the timer wakes and sleeps on
+        boost::system::error_code failure;
+        const auto took = co_await read_until_failure(pair, failure);
+        EXPECT_EQ(failure, boost::beast::error::timeout) << failure.message();
+        EXPECT_GE(took, 290ms) << "cut off at the first deadline, not the one it was moved to";
+        EXPECT_LT(took, 2s);
+    });
+}
+
+TEST(DeadlineStream, DestroyedWhileItsTimerSleepsStopsTheTimer) {
+    const auto started = steady_clock::now();
     run_coroutine([]() -> asio::awaitable<void> {
         auto pair = co_await connect_pair(10s);
-        pair.near->expires_after(30ms);
-        pair.near.reset(); // the timer's loop ends on its own; ASan checks that nothing is touched
-        co_await pause(60ms);
+        pair.near->expires_after(5s);
+        co_await pause(20ms); // the timer now sleeps towards the 5 s deadline
+        pair.near.reset();    // ASan checks that the timer's loop touches nothing of it
         std::array<char, 16> got{};
         auto [ec, n] = co_await pair.far.async_read_some(asio::buffer(got), use_nothrow);
         EXPECT_EQ(ec, asio::error::eof) << "the far end sees the close of the destroyed stream";
     });
+    EXPECT_LT(steady_clock::now() - started, 2s)
+        << "the destroyed stream's timer kept the io_context busy until its deadline";
+}
+
+TEST(DeadlineStream, WithoutADeadlineItKeepsNoWorkPending) {
+    // A pooled client connection lives on with no deadline: its io_context must be able to run
+    // out of work, as with beast::tcp_stream.
+    asio::io_context io;
+    tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    deadline_stream stream(io.get_executor(), 10s);
+    stream.socket().connect(acceptor.local_endpoint());
+    stream.expires_after(50ms);
+    io.run_for(20ms); // the timer now sleeps towards the deadline
+    stream.expires_never();
+    io.run_for(3s);
+    EXPECT_TRUE(io.stopped()) << "work was still pending after 3 s";
+    EXPECT_FALSE(stream.timed_out());
 }

@@ -20,14 +20,17 @@ namespace meshdemo {
  * sleeps at most `longest_sleep` at a time, wakes and sleeps again until the deadline then
  * current. Only a deadline earlier than the timer's next wake-up re-arms it. beast::tcp_stream
  * arms and cancels a timer around every read and write, which costs more than the rest of a
- * small exchange's bookkeeping (bench/FINDINGS.md).
+ * small exchange's bookkeeping (bench/FINDINGS.md). With no deadline set, the timer stops at its
+ * next wake-up: then nothing of the stream keeps its io_context busy.
  */
 class deadline_stream {
 public:
     using clock = std::chrono::steady_clock;
     using executor_type = boost::asio::ip::tcp::socket::executor_type;
 
-    /** longest_sleep: the shortest timeout the owner sets, so that setting one costs nothing. */
+    /** longest_sleep: the shortest timeout the owner sets, so that setting one costs nothing
+     * (a client whose calls each set a deadline a fixed time ahead can pass duration::max():
+     * each call's deadline is later than the one the timer sleeps towards). */
     deadline_stream(boost::asio::ip::tcp::socket socket, clock::duration longest_sleep);
     deadline_stream(const executor_type& executor, clock::duration longest_sleep)
         : deadline_stream(boost::asio::ip::tcp::socket(executor), longest_sleep) {}
@@ -36,7 +39,7 @@ public:
     deadline_stream& operator=(const deadline_stream&) = delete;
 
     void expires_at(clock::time_point deadline);
-    void expires_after(clock::duration timeout) { expires_at(clock::now() + timeout); }
+    void expires_after(clock::duration timeout);
     /** No deadline: e.g. while a server's handler works on a request already read. */
     void expires_never() { expires_at(clock::time_point::max()); }
     /** Whether a deadline passed (and the socket was closed for it). */
