@@ -16,100 +16,41 @@ Each --a/--b is NAME=DIR with DIR/<service>/<service>. Prints one line per run a
 import argparse
 import json
 import os
-import random
-import re
-import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
-from processes import children, stop_process  # noqa: E402  (the benchmark's /proc helpers)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port(taken):
-    while True:
-        port = random.randrange(20000, 32000)
-        if port in taken:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        taken.add(port)
-        return port
-
-
-def cpu_ticks(pids):
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total
-
-
-def machine_busy_ticks():
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-
-
-def children_ticks():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (usage.ru_utime + usage.ru_stime) * CLK_TCK
-
-
-def peak_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"^VmHWM:\s+(\d+)", f.read(), re.M).group(1))
-
-
-def wait_http(url, process, seconds=15):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} not ready in {seconds} s")
+# The benchmark's own helpers: ports, processes, /proc readings, wrk's command and its result.
+from bench import parse_wrk, wrk_command  # noqa: E402
+from processes import (Ports, answers_200, children, children_cpu_seconds, cpu_seconds,  # noqa: E402
+                       load_average, machine_busy_seconds, peak_rss_kb, reset_peak_rss,
+                       stop_process, wait_until)
 
 
 class Bench:
     def __init__(self, args, run_dir):
         self.args = args
         self.run_dir = run_dir
-        self.taken = set()
+        self.ports_in_use = Ports()
         self.processes = []
         self.redis = {}
 
     def start_redis(self, database):
-        port = free_port(self.taken)
+        port = self.ports_in_use.one()
         log = open(os.path.join(self.run_dir, f"redis-{database}.log"), "w")
         script = subprocess.Popen([os.path.join(REPO, "deploy/seed/redis-seeded.sh"), database,
                                    str(port)], env=dict(os.environ, RUN_DIR=self.run_dir),
                                   stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(script)
-        for _ in range(100):
-            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"redis {database} did not start")
+        ping = ["redis-cli", "-p", str(port), "ping"]
+        wait_until(lambda: subprocess.run(ping, capture_output=True).returncode == 0, script,
+                   f"redis {database}", 10)
         self.redis[database] = (port, children(script.pid)[0])
 
     def start_service(self, bin_dir, name, port, admin, tag):
@@ -125,24 +66,21 @@ class Bench:
         log = open(os.path.join(self.run_dir, f"{name}-{tag}.log"), "w")
         process = subprocess.Popen([os.path.join(bin_dir, name, name)], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{admin}/readyz", process)
+        wait_until(lambda: answers_200(f"http://127.0.0.1:{admin}/readyz"), process, name, 15)
         return process
 
     def wrk(self, url, connections, seconds, out):
-        threads = 2 if connections >= 2 else 1
-        result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                                 "--latency", "-s", os.path.join(REPO, "bench/report.lua"), url],
-                                capture_output=True, text=True)
+        result = subprocess.run(wrk_command(url, connections, seconds), capture_output=True,
+                                text=True)
         with open(out, "w") as f:
             f.write(result.stdout + result.stderr)
-        line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH ")), None)
-        if result.returncode != 0 or line is None:
+        if result.returncode != 0:
             raise RuntimeError(f"wrk failed: {result.stdout}{result.stderr}")
-        return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+        return parse_wrk(result.stdout)
 
     def run_one(self, variant, bin_dir, tag):
-        self.ports = {"videos-api": free_port(self.taken), "playlists-api": free_port(self.taken)}
-        admins = {"videos-api": free_port(self.taken), "playlists-api": free_port(self.taken)}
+        self.ports = {"videos-api": self.ports_in_use.one(), "playlists-api": self.ports_in_use.one()}
+        admins = {"videos-api": self.ports_in_use.one(), "playlists-api": self.ports_in_use.one()}
         services = {}
         try:
             for name in ("videos-api", "playlists-api"):
@@ -156,23 +94,21 @@ class Bench:
             self.wrk(url, 1, 1, os.path.join(self.run_dir, f"warmup-{tag}.txt"))
             pids = {"pl": services["playlists-api"].pid, "vid": services["videos-api"].pid,
                     "rpl": self.redis["playlists-db"][1], "rvid": self.redis["videos-db"][1]}
-            for pid in (pids["pl"], pids["vid"]):
-                with open(f"/proc/{pid}/clear_refs", "w") as f:
-                    f.write("5")
-            before = {k: cpu_ticks([p]) for k, p in pids.items()}
-            busy_before, wrk_before = machine_busy_ticks(), children_ticks()
+            reset_peak_rss([pids["pl"], pids["vid"]])
+            before = {k: cpu_seconds([p]) for k, p in pids.items()}
+            busy_before, wrk_before = machine_busy_seconds(), children_cpu_seconds()
             result = self.wrk(url, self.args.connections, self.args.seconds,
                               os.path.join(self.run_dir, f"wrk-{tag}.txt"))
-            cpu = {k: cpu_ticks([p]) - before[k] for k, p in pids.items()}
-            wrk_ticks = children_ticks() - wrk_before
-            others = machine_busy_ticks() - busy_before - sum(cpu.values()) - wrk_ticks
+            cpu = {k: cpu_seconds([p]) - before[k] for k, p in pids.items()}
+            wrk_cpu = children_cpu_seconds() - wrk_before
+            others = machine_busy_seconds() - busy_before - sum(cpu.values()) - wrk_cpu
             # What the rest of the machine used meanwhile, in cores: a run with much of it is noise.
-            result["others_cores"] = others / CLK_TCK / result["seconds"]
-            result.update(variant=variant, tag=tag,
-                          cpu_ticks=cpu, cpu_total_ticks=sum(cpu.values()),
-                          rss_pl_kb=peak_rss_kb(pids["pl"]), rss_vid_kb=peak_rss_kb(pids["vid"]))
-            result["cpu_us_per_request"] = (result["cpu_total_ticks"] / CLK_TCK * 1e6 / result["requests"])
-            result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout"))
+            result["others_cores"] = others / result["seconds"]
+            result.update(variant=variant, tag=tag, cpu_s=cpu, cpu_total_s=sum(cpu.values()),
+                          p99_us=result["latency_us"]["p99"],
+                          rss_pl_kb=peak_rss_kb([pids["pl"]]), rss_vid_kb=peak_rss_kb([pids["vid"]]))
+            result["cpu_us_per_request"] = result["cpu_total_s"] * 1e6 / result["requests"]
+            result["errors"] = sum(result["socket_errors"].values())
             return result
         finally:
             for name in ("playlists-api", "videos-api"):
@@ -205,7 +141,7 @@ def main():
     run_dir = tempfile.mkdtemp(prefix="meshdemo-ab.")
     bench = Bench(args, run_dir)
     runs = []
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before = load_average()
     try:
         bench.start_redis("playlists-db")
         bench.start_redis("videos-db")
@@ -223,8 +159,8 @@ def main():
     finally:
         bench.close()
         subprocess.run(["rm", "-rf", run_dir])
-    load_after = open("/proc/loadavg").read().split()[:3]
-    print(f"\nload average before {' '.join(load_before)}, after {' '.join(load_after)}")
+    load_after = load_average()
+    print(f"\nload average before {load_before}, after {load_after}")
     a, b = variants[0][0], variants[1][0]
     summarize(runs, a, b, args.rounds, "all rounds")
     clean_rounds = [r for r in range(args.rounds)

@@ -74,7 +74,7 @@ void http_server_metrics::record(std::size_t route, unsigned status,
         }
         count->Increment();
     }
-    series.latency->Observe(std::chrono::duration<double>(duration).count());
+    histogram{*series.latency}.observe(duration);
 }
 
 std::uint64_t http_server_metrics::count(std::string_view route, unsigned status) const {

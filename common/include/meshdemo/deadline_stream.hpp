@@ -62,7 +62,8 @@ public:
 
 private:
     struct watch_state;
-    /** The timer's loop; it ends when the deadline passes or the stream is destroyed. */
+    /** The timer's loop; it ends when no deadline is set, when the deadline passes (closing
+     * the socket) or when the stream is destroyed. */
     static boost::asio::awaitable<void> watch(std::shared_ptr<watch_state> state);
 
     boost::asio::ip::tcp::socket socket_;
